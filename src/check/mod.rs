@@ -1,0 +1,3 @@
+//! Checks: status, JSON-pointer assertions and named SCIM/Entra rules, as outcomes.
+
+pub mod outcome;

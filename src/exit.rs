@@ -1,0 +1,105 @@
+//! Process exit codes: one documented table, one exhaustive mapping.
+//!
+//! The README carries the same table; `tests/integration/exit_codes.rs` proves each row.
+
+use std::process::ExitCode;
+
+/// Why a command ended. Ordered by precedence: when several apply, the highest wins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Outcome {
+    /// Every check passed and every snapshot matched (new snapshots are not drift).
+    Passed,
+    /// Only snapshot drift: every check passed, some responses differ from the baseline.
+    SnapshotDrift,
+    /// At least one conformance check with severity `fail` failed (or a warning under `--strict`).
+    ChecksFailed,
+    /// Cleanup could not delete everything this run created; the ledger names what is left.
+    CleanupIncomplete,
+    /// The endpoint could not be reached at all, or the harness itself failed.
+    EndpointOrHarness,
+    /// Bad input: flags, scenario files, variables. Nothing was sent.
+    InvalidInput,
+}
+
+impl Outcome {
+    /// The process exit code of this outcome.
+    pub const fn code(self) -> u8 {
+        match self {
+            Outcome::Passed => 0,
+            Outcome::ChecksFailed => 1,
+            Outcome::SnapshotDrift => 2,
+            Outcome::InvalidInput => 3,
+            Outcome::EndpointOrHarness => 4,
+            Outcome::CleanupIncomplete => 5,
+        }
+    }
+
+    /// One line for the README table and `--help`.
+    pub const fn meaning(self) -> &'static str {
+        match self {
+            Outcome::Passed => "every check passed and every snapshot matched",
+            Outcome::ChecksFailed => "a conformance check failed",
+            Outcome::SnapshotDrift => "only snapshot drift: responses differ from the baseline",
+            Outcome::InvalidInput => "invalid input (flags, scenario files); nothing was sent",
+            Outcome::EndpointOrHarness => {
+                "the endpoint could not be reached, or the harness failed"
+            }
+            Outcome::CleanupIncomplete => {
+                "cleanup left objects behind; the ledger and `scimreplay cleanup` finish it"
+            }
+        }
+    }
+
+    /// All outcomes, in exit-code order.
+    pub const ALL: [Outcome; 6] = [
+        Outcome::Passed,
+        Outcome::ChecksFailed,
+        Outcome::SnapshotDrift,
+        Outcome::InvalidInput,
+        Outcome::EndpointOrHarness,
+        Outcome::CleanupIncomplete,
+    ];
+
+    /// The worse of two outcomes.
+    pub fn worst(self, other: Outcome) -> Outcome {
+        self.max(other)
+    }
+}
+
+impl From<Outcome> for ExitCode {
+    fn from(outcome: Outcome) -> ExitCode {
+        ExitCode::from(outcome.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_distinct_and_dense() {
+        let mut codes: Vec<u8> = Outcome::ALL.iter().map(|o| o.code()).collect();
+        codes.sort();
+        assert_eq!(codes, vec![0, 1, 2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn precedence_prefers_the_more_serious_outcome() {
+        assert_eq!(
+            Outcome::SnapshotDrift.worst(Outcome::ChecksFailed),
+            Outcome::ChecksFailed
+        );
+        assert_eq!(
+            Outcome::ChecksFailed.worst(Outcome::CleanupIncomplete),
+            Outcome::CleanupIncomplete
+        );
+        assert_eq!(
+            Outcome::EndpointOrHarness.worst(Outcome::InvalidInput),
+            Outcome::InvalidInput
+        );
+        assert_eq!(
+            Outcome::Passed.worst(Outcome::SnapshotDrift),
+            Outcome::SnapshotDrift
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! One HTTP exchange as plain data: what was sent, what came back, or why nothing did.
+//!
+//! Everything here is already redacted: the bearer token never reaches these values.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The placeholder that stands for the bearer token in every recorded request.
+pub const REDACTED: &str = "[redacted]";
+
+/// A request exactly as it went on the wire, token redacted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SentRequest {
+    pub method: String,
+    /// Full URL as sent.
+    pub url: String,
+    /// Path and query relative to the Tenant URL, e.g. `/Users?filter=...`.
+    pub path: String,
+    /// Headers in the order sent; `Authorization` shows `Bearer [redacted]`.
+    pub headers: Vec<(String, String)>,
+    /// The body text as sent, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// A response as received (body capped, decoded lossily).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReceivedResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// Body text (invalid UTF-8 replaced; cut at the body cap).
+    pub body: String,
+    /// The body parsed as JSON, when it is JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json: Option<Value>,
+    /// Why the body is not usable JSON, when it is not empty and not JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_problem: Option<String>,
+    /// The body was longer than the cap and was cut.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+    /// Time from sending the request to the end of the body.
+    pub elapsed_ms: u64,
+}
+
+impl ReceivedResponse {
+    /// First header value with this name, case-insensitive.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why a request got no usable HTTP response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKind {
+    /// Nothing listens at the address (connection refused, DNS failure).
+    Connect,
+    /// The TLS handshake failed (untrusted certificate, protocol mismatch).
+    Tls,
+    /// No complete response within the per-request timeout.
+    Timeout,
+    /// The connection was reset or closed mid-exchange.
+    Reset,
+    /// The response was not valid HTTP.
+    Protocol,
+    /// The harness refused to send (e.g. it would touch an object this run did not create).
+    Refused,
+}
+
+impl FaultKind {
+    /// The code Entra's provisioning logs show for the same failure (fact sheet §4.1).
+    pub fn entra_code(self) -> &'static str {
+        match self {
+            FaultKind::Connect | FaultKind::Tls | FaultKind::Reset | FaultKind::Protocol => {
+                "WebExceptionProtocolError"
+            }
+            FaultKind::Timeout => "Timeout",
+            FaultKind::Refused => "none (not sent)",
+        }
+    }
+}
+
+/// A transport-level failure, reported as a finding on the step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fault {
+    pub kind: FaultKind,
+    /// The cause in plain words, e.g. "connection refused by 127.0.0.1:8080".
+    pub message: String,
+}
+
+/// A request and its answer, or the fault that prevented one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Exchange {
+    pub request: SentRequest,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<ReceivedResponse>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<Fault>,
+    /// 429 answers that were waited out and retried before this response: seconds waited each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retries: Vec<u64>,
+}

@@ -1,0 +1,21 @@
+//! scimreplay replays Microsoft Entra ID provisioning traffic against a SCIM 2.0 endpoint,
+//! checks every answer against what Entra needs, and snapshot-diffs the behaviour.
+//!
+//! The stages, each depending only on those before it:
+//! `scenario` (files → model) → `template` (variables) → `http` (exchanges) → `check`
+//! (verdicts) → `normalize` + `snapshot` (baselines) → `run` (the async runner, ledger,
+//! cleanup) → `report` (terminal, JSON, JUnit). `reference` is the built-in SCIM service
+//! provider; it shares only the constants in `scim` with the client side. `cli` turns flags
+//! and the environment into resolved options; `main.rs` only calls it.
+
+pub mod check;
+pub mod exit;
+pub mod http;
+pub mod normalize;
+pub mod reference;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod scim;
+pub mod snapshot;
+pub mod template;

@@ -1,0 +1,1 @@
+//! Normalization of transcripts so snapshots compare behaviour, not volatile values.

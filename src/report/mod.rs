@@ -1,0 +1,1 @@
+//! Reporters: terminal, JSON, JUnit, and the renderer for located input errors.

@@ -1,0 +1,3 @@
+//! The async runner: scenarios in parallel, steps in order, ledger and cleanup.
+
+pub mod report;

@@ -1,0 +1,228 @@
+//! `RunReport`: the one result model every reporter renders (terminal, JSON, JUnit).
+//!
+//! The JSON report is this value serialized, with `format_version` bumped on breaking changes.
+
+use crate::check::outcome::CheckOutcome;
+use crate::http::exchange::Exchange;
+use crate::scenario::model::{Dialect, Severity};
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON report layout.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Everything one `scimreplay run` did and found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub format_version: u32,
+    /// `scimreplay <version>`.
+    pub tool: String,
+    /// Unique id of this run, also in the ledger file name.
+    pub run_id: String,
+    /// The prefix every object created by this run carries, e.g. `scimreplay-7f3a2c-`.
+    pub prefix: String,
+    /// The Tenant URL as given (no credentials), or `builtin reference endpoint`.
+    pub target: String,
+    /// Snapshot baseline compared against.
+    pub baseline: String,
+    /// RFC 3339 UTC time the run started.
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub scenarios: Vec<ScenarioResult>,
+    pub cleanup: CleanupReport,
+    pub summary: Summary,
+}
+
+/// One scenario's steps and snapshot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    pub name: String,
+    pub summary: String,
+    pub dialect: Dialect,
+    /// Display path of the scenario file.
+    pub file: String,
+    pub tags: Vec<String>,
+    pub steps: Vec<StepResult>,
+    pub snapshot: SnapshotResult,
+    pub duration_ms: u64,
+}
+
+impl ScenarioResult {
+    /// The worst status of its steps.
+    pub fn status(&self) -> StepStatus {
+        self.steps
+            .iter()
+            .map(|s| s.status)
+            .max()
+            .unwrap_or(StepStatus::Passed)
+    }
+}
+
+/// The verdict on one step. Ordered from best to worst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepStatus {
+    /// Every check passed, the snapshot matched or is new.
+    Passed,
+    /// Only `warn` checks failed (without `--strict`).
+    Warned,
+    /// Checks passed but the snapshot differs from the baseline.
+    Drift,
+    /// Not sent: an earlier step did not produce a value this one needs.
+    Skipped,
+    /// A `fail` check failed (or a `warn` one under `--strict`).
+    Failed,
+    /// No usable answer: connection refused, reset, timeout, TLS.
+    Errored,
+}
+
+impl StepStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            StepStatus::Passed => "PASS",
+            StepStatus::Warned => "WARN",
+            StepStatus::Drift => "DRIFT",
+            StepStatus::Skipped => "SKIP",
+            StepStatus::Failed => "FAIL",
+            StepStatus::Errored => "ERROR",
+        }
+    }
+}
+
+/// One request of a scenario and what was found about its answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub status: StepStatus,
+    /// Why the step was skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped_because: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<Exchange>,
+    pub checks: Vec<CheckOutcome>,
+    /// Unified diff of this step's snapshot section against the baseline (plain text).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_diff: Option<String>,
+    /// A `curl` command that reproduces the request (token as `$SCIMREPLAY_TOKEN`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curl: Option<String>,
+}
+
+impl StepResult {
+    /// Checks that failed, worst first.
+    pub fn failed_checks(&self) -> impl Iterator<Item = &CheckOutcome> {
+        let mut failed: Vec<&CheckOutcome> = self.checks.iter().filter(|c| !c.passed).collect();
+        failed.sort_by_key(|c| std::cmp::Reverse(c.severity == Severity::Fail));
+        failed.into_iter()
+    }
+}
+
+/// How a scenario's transcript compared with the baseline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotResult {
+    pub state: SnapshotState,
+    /// The `.snap` file compared against (or written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The pending `.snap.new` written beside it on a mismatch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
+}
+
+/// Snapshot comparison states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SnapshotState {
+    /// Same as the baseline.
+    Matched,
+    /// No baseline existed; the transcript was written as the new baseline.
+    New,
+    /// No baseline existed and nothing was written (CI, or `--require-snapshots`).
+    Missing,
+    /// Differs from the baseline.
+    Mismatch,
+    /// Rewritten on purpose (`--update-snapshots`).
+    Updated,
+    /// Not compared (`--no-snapshots`, or the run did not get that far).
+    Skipped,
+}
+
+/// What cleanup did with the objects this run created.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CleanupReport {
+    /// The ledger file of this run.
+    pub ledger: String,
+    /// Objects deleted by cleanup.
+    pub deleted: Vec<String>,
+    /// Objects a scenario already deleted itself.
+    pub already_gone: Vec<String>,
+    /// Objects that could not be deleted, each with why.
+    pub left_behind: Vec<LeftBehind>,
+    /// Cleanup was cut short by a second interrupt.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
+}
+
+/// An object cleanup could not delete.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftBehind {
+    /// `/Users/<id>` relative to the Tenant URL.
+    pub path: String,
+    pub reason: String,
+}
+
+/// Counts for the summary line.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub scenarios: usize,
+    pub steps: usize,
+    pub passed: usize,
+    pub warned: usize,
+    pub drift: usize,
+    pub failed: usize,
+    pub errored: usize,
+    pub skipped: usize,
+    pub requests: usize,
+    pub snapshots_new: usize,
+    pub snapshots_mismatched: usize,
+    /// Set when the run was stopped by a signal.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
+}
+
+impl Summary {
+    /// Counts derived from the scenario results.
+    pub fn of(scenarios: &[ScenarioResult]) -> Summary {
+        let mut s = Summary {
+            scenarios: scenarios.len(),
+            ..Summary::default()
+        };
+        for sc in scenarios {
+            match sc.snapshot.state {
+                SnapshotState::New | SnapshotState::Missing => s.snapshots_new += 1,
+                SnapshotState::Mismatch => s.snapshots_mismatched += 1,
+                _ => {}
+            }
+            for st in &sc.steps {
+                s.steps += 1;
+                if st
+                    .exchange
+                    .as_ref()
+                    .is_some_and(|e| e.fault.is_none() || e.response.is_some())
+                {
+                    s.requests += 1 + st.exchange.as_ref().map_or(0, |e| e.retries.len());
+                }
+                match st.status {
+                    StepStatus::Passed => s.passed += 1,
+                    StepStatus::Warned => s.warned += 1,
+                    StepStatus::Drift => s.drift += 1,
+                    StepStatus::Failed => s.failed += 1,
+                    StepStatus::Errored => s.errored += 1,
+                    StepStatus::Skipped => s.skipped += 1,
+                }
+            }
+        }
+        s
+    }
+}

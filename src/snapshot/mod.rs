@@ -1,0 +1,1 @@
+//! Snapshot store, format, diff and update modes.

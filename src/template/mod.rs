@@ -1,0 +1,1 @@
+//! `{{variable}}` templates: parsing, rendering, captures.
