@@ -1,1 +1,3 @@
 //! Reporters: terminal, JSON, JUnit, and the renderer for located input errors.
+
+pub mod styles;
