@@ -1,3 +1,10 @@
-//! HTTP: the reqwest client and the plain-data `Exchange` it produces.
+//! HTTP: the Tenant URL, the reqwest client, and the plain-data `Exchange` it produces.
 
+pub mod client;
 pub mod exchange;
+pub mod secret;
+pub mod target;
+
+pub use client::{Client, ClientOptions, OutgoingRequest, RetryPolicy};
+pub use secret::Secret;
+pub use target::Target;

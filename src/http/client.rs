@@ -1,0 +1,506 @@
+//! The HTTP client: sends a rendered request the way Entra does and records the exchange.
+//!
+//! A refused connection, a reset, a timeout, a TLS failure or an unusable body is recorded in
+//! the `Exchange` as a finding; `send` itself never fails and never hangs past the timeout.
+
+use super::exchange::{Exchange, Fault, FaultKind, REDACTED, ReceivedResponse, SentRequest};
+use super::secret::Secret;
+use super::target::Target;
+use crate::scenario::model::{AuthMode, Method, QueryStyle};
+use crate::scim::ENTRA_REQUEST_CONTENT_TYPE;
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+/// Settings of the client, resolved by the CLI.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Whole-request deadline, body included (Entra's own limit is 60 s).
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Bodies longer than this are cut and reported.
+    pub body_cap: usize,
+    /// Extra trusted CA certificates (PEM).
+    pub cacert_pem: Option<Vec<u8>>,
+    /// Skip certificate verification (explicit opt-in only).
+    pub insecure: bool,
+    /// 429 handling.
+    pub retry: RetryPolicy,
+}
+
+/// How 429 answers are waited out.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    /// Retries after a 429, at most.
+    pub max_retries: u32,
+    /// The longest single `Retry-After` honoured; a longer one ends the retries.
+    pub max_wait: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> ClientOptions {
+        ClientOptions {
+            timeout: Duration::from_secs(crate::scim::ENTRA_TIMEOUT_SECS),
+            connect_timeout: Duration::from_secs(10),
+            body_cap: 8 * 1024 * 1024,
+            cacert_pem: None,
+            insecure: false,
+            retry: RetryPolicy {
+                max_retries: 3,
+                max_wait: Duration::from_secs(10),
+            },
+        }
+    }
+}
+
+/// Why the client could not be built.
+#[derive(Debug, Error)]
+pub enum ClientError {
+    #[error("the CA certificate file is not valid PEM: {0}")]
+    CaCert(String),
+    #[error("failed to set up the HTTP client: {0}")]
+    Build(String),
+}
+
+/// A request ready to send: templates rendered, path relative to the Tenant URL.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutgoingRequest {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub query_style: QueryStyle,
+    pub headers: Vec<(String, String)>,
+    pub auth: AuthMode,
+    pub body: Option<Value>,
+}
+
+/// Sends requests to one target with one token.
+#[derive(Clone)]
+pub struct Client {
+    inner: reqwest::Client,
+    target: Target,
+    token: Option<Secret>,
+    options: ClientOptions,
+}
+
+/// The bearer value sent for `auth: invalid`: well-formed, but not the run's token.
+const INVALID_TOKEN: &str = "scimreplay-deliberately-invalid-token";
+
+impl Client {
+    pub fn new(
+        target: Target,
+        token: Option<Secret>,
+        options: ClientOptions,
+    ) -> Result<Client, ClientError> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(options.timeout)
+            .connect_timeout(options.connect_timeout)
+            .user_agent(concat!("scimreplay/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(32);
+        if let Some(pem) = &options.cacert_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| ClientError::CaCert(e.to_string()))?;
+            if certs.is_empty() {
+                return Err(ClientError::CaCert("no certificate found".into()));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if options.insecure {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        let inner = builder.build().map_err(|e| ClientError::Build(chain(&e)))?;
+        Ok(Client {
+            inner,
+            target,
+            token,
+            options,
+        })
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// Sends the request, waiting out 429s as the retry policy allows.
+    pub async fn send(&self, request: &OutgoingRequest) -> Exchange {
+        let mut retries = Vec::new();
+        loop {
+            let mut exchange = self.send_once(request).await;
+            let wait = exchange
+                .response
+                .as_ref()
+                .filter(|r| r.status == 429)
+                .map(|r| retry_after(r.header("retry-after")));
+            match wait {
+                Some(wait)
+                    if retries.len() < self.options.retry.max_retries as usize
+                        && wait <= self.options.retry.max_wait =>
+                {
+                    tokio::time::sleep(wait).await;
+                    retries.push(wait.as_secs());
+                }
+                _ => {
+                    exchange.retries = retries;
+                    return exchange;
+                }
+            }
+        }
+    }
+
+    async fn send_once(&self, request: &OutgoingRequest) -> Exchange {
+        let (sent, builder) = self.build(request);
+        let started = Instant::now();
+        // reqwest's own timeout covers the body too; the outer one is a guarantee.
+        let deadline = self.options.timeout + Duration::from_secs(1);
+        let outcome = tokio::time::timeout(deadline, self.receive(builder, started)).await;
+        let (response, fault) = match outcome {
+            Ok(result) => result,
+            Err(_) => (None, Some(timeout_fault(self.options.timeout))),
+        };
+        let scrub = |r: ReceivedResponse| match &self.token {
+            Some(token) => scrub_response(r, token),
+            None => r,
+        };
+        Exchange {
+            request: sent,
+            response: response.map(scrub),
+            fault,
+            retries: Vec::new(),
+        }
+    }
+
+    fn build(&self, request: &OutgoingRequest) -> (SentRequest, reqwest::RequestBuilder) {
+        let mut path = format!("/{}", request.path.trim_start_matches('/'));
+        if !request.query.is_empty() {
+            path.push('?');
+            path.push_str(&encode_query(&request.query, request.query_style));
+        }
+        let url = self.target.join(&path);
+        let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
+            .unwrap_or(reqwest::Method::GET);
+        let mut builder = self.inner.request(method, &url);
+        let mut headers: Vec<(String, String)> = Vec::new();
+        let bearer = match request.auth {
+            AuthMode::Token => self
+                .token
+                .as_ref()
+                .map(|t| (t.expose().to_string(), REDACTED)),
+            AuthMode::Invalid => Some((INVALID_TOKEN.to_string(), INVALID_TOKEN)),
+            AuthMode::None => None,
+        };
+        if let Some((value, shown)) = bearer {
+            let mut header = reqwest::header::HeaderValue::from_str(&format!("Bearer {value}"))
+                .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static("Bearer invalid"));
+            header.set_sensitive(true);
+            builder = builder.header(reqwest::header::AUTHORIZATION, header);
+            headers.push(("Authorization".into(), format!("Bearer {shown}")));
+        }
+        let custom_content_type = request
+            .headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+        let body = request.body.as_ref().map(|b| b.to_string());
+        if body.is_some() && !custom_content_type {
+            builder = builder.header(reqwest::header::CONTENT_TYPE, ENTRA_REQUEST_CONTENT_TYPE);
+            headers.push(("Content-Type".into(), ENTRA_REQUEST_CONTENT_TYPE.into()));
+        }
+        for (name, value) in &request.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+            headers.push((name.clone(), value.clone()));
+        }
+        if let Some(body) = &body {
+            builder = builder.body(body.clone());
+        }
+        let sent = SentRequest {
+            method: request.method.as_str().to_string(),
+            url,
+            path,
+            headers,
+            body,
+        };
+        (sent, builder)
+    }
+
+    async fn receive(
+        &self,
+        builder: reqwest::RequestBuilder,
+        started: Instant,
+    ) -> (Option<ReceivedResponse>, Option<Fault>) {
+        let mut response = match builder.send().await {
+            Ok(r) => r,
+            Err(e) => return (None, Some(classify(&e, self.options.timeout))),
+        };
+        let status = response.status().as_u16();
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let mut bytes: Vec<u8> = Vec::new();
+        let mut truncated = false;
+        let mut fault = None;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = self.options.body_cap.saturating_sub(bytes.len());
+                    if chunk.len() > room {
+                        bytes.extend_from_slice(&chunk[..room]);
+                        truncated = true;
+                        break;
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    fault = Some(classify(&e, self.options.timeout));
+                    break;
+                }
+            }
+        }
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        let received = decode_body(
+            status,
+            headers,
+            bytes,
+            truncated,
+            self.options.body_cap,
+            elapsed_ms,
+        );
+        (Some(received), fault)
+    }
+}
+
+/// Turns raw body bytes into text and, when possible, JSON, noting what is wrong with it.
+fn decode_body(
+    status: u16,
+    headers: Vec<(String, String)>,
+    bytes: Vec<u8>,
+    truncated: bool,
+    cap: usize,
+    elapsed_ms: u64,
+) -> ReceivedResponse {
+    let mut problem = None;
+    let body = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            problem = Some(format!(
+                "the body is not valid UTF-8 (invalid byte at offset {at})"
+            ));
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        }
+    };
+    let mut json = None;
+    if truncated {
+        problem = Some(format!(
+            "the body is larger than the {} KiB cap and was cut",
+            cap / 1024
+        ));
+    } else if problem.is_none() && !body.trim().is_empty() {
+        match serde_json::from_str::<Value>(&body) {
+            Ok(v) => json = Some(v),
+            Err(e) => {
+                let looks_html = body.trim_start().starts_with('<');
+                problem = Some(if looks_html {
+                    format!("the body is HTML, not JSON ({e})")
+                } else {
+                    format!("the body is not JSON ({e})")
+                });
+            }
+        }
+    }
+    ReceivedResponse {
+        status,
+        headers,
+        body,
+        json,
+        body_problem: problem,
+        truncated,
+        elapsed_ms,
+    }
+}
+
+fn scrub_response(mut r: ReceivedResponse, token: &Secret) -> ReceivedResponse {
+    if r.body.contains(token.expose()) {
+        r.body = token.scrub(&r.body);
+        r.json = serde_json::from_str(&r.body).ok();
+    }
+    for (_, v) in r.headers.iter_mut() {
+        *v = token.scrub(v);
+    }
+    r
+}
+
+/// Seconds to wait for a 429: the numeric `Retry-After`, else one second.
+fn retry_after(value: Option<&str>) -> Duration {
+    value
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(1))
+}
+
+fn timeout_fault(limit: Duration) -> Fault {
+    Fault {
+        kind: FaultKind::Timeout,
+        message: format!("no complete response within {} s", limit.as_secs_f64()),
+    }
+}
+
+/// Classifies a reqwest error into a fault with its whole cause chain.
+fn classify(error: &reqwest::Error, limit: Duration) -> Fault {
+    if error.is_timeout() {
+        return timeout_fault(limit);
+    }
+    let message = chain(error);
+    let lower = message.to_lowercase();
+    let kind =
+        if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+            FaultKind::Tls
+        } else if error.is_connect() {
+            FaultKind::Connect
+        } else if lower.contains("reset")
+            || lower.contains("closed")
+            || lower.contains("incomplete")
+            || lower.contains("broken pipe")
+            || lower.contains("eof")
+        {
+            FaultKind::Reset
+        } else {
+            FaultKind::Protocol
+        };
+    let hint = match kind {
+        FaultKind::Tls => {
+            " (trust the server's CA with --cacert FILE, or skip verification with --insecure, for testing only)"
+        }
+        _ => "",
+    };
+    Fault {
+        kind,
+        message: format!("{message}{hint}"),
+    }
+}
+
+/// An error and its sources, joined with `: `, without repeats.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = vec![error.to_string()];
+    let mut source = error.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// Encodes query parameters as Entra does (fact sheet §1.4).
+pub fn encode_query(params: &[(String, String)], style: QueryStyle) -> String {
+    params
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                encode_component(k, style),
+                encode_component(v, style)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode_component(text: &str, style: QueryStyle) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(byte as char)
+            }
+            b' ' => out.push('+'),
+            // The Validator leaves these raw; the URL layer still encodes `"` as the URL
+            // standard requires, so only `@`, `:` and `,` differ on the wire.
+            b'@' | b':' | b',' | b'[' | b']' if style == QueryStyle::Validator => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn encodes_filters_like_production_entra() {
+        let encoded = encode_query(
+            &q(&[("filter", "userName eq \"alice@example.com\"")]),
+            QueryStyle::Entra,
+        );
+        assert_eq!(encoded, "filter=userName+eq+%22alice%40example.com%22");
+    }
+
+    #[test]
+    fn keeps_parameter_order_for_group_queries() {
+        let encoded = encode_query(
+            &q(&[
+                ("excludedAttributes", "members"),
+                ("filter", "displayName eq \"Sales\""),
+            ]),
+            QueryStyle::Entra,
+        );
+        assert_eq!(
+            encoded,
+            "excludedAttributes=members&filter=displayName+eq+%22Sales%22"
+        );
+    }
+
+    #[test]
+    fn validator_style_leaves_at_signs_raw() {
+        let encoded = encode_query(
+            &q(&[("filter", "userName eq \"a@b.c\"")]),
+            QueryStyle::Validator,
+        );
+        assert_eq!(encoded, "filter=userName+eq+%22a@b.c%22");
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_defaults_to_one() {
+        assert_eq!(retry_after(Some(" 3 ")), Duration::from_secs(3));
+        assert_eq!(
+            retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT")),
+            Duration::from_secs(1)
+        );
+        assert_eq!(retry_after(None), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn decodes_json_html_and_invalid_utf8() {
+        let ok = decode_body(200, vec![], b"{\"a\":1}".to_vec(), false, 1024, 1);
+        assert_eq!(ok.json, Some(serde_json::json!({"a": 1})));
+        assert!(ok.body_problem.is_none());
+        let html = decode_body(500, vec![], b"<html>oops</html>".to_vec(), false, 1024, 1);
+        assert!(html.body_problem.unwrap().contains("HTML"));
+        let bad = decode_body(200, vec![], vec![b'{', 0xff, b'}'], false, 1024, 1);
+        assert!(bad.body_problem.unwrap().contains("UTF-8"));
+        assert!(bad.json.is_none());
+        let cut = decode_body(200, vec![], b"{\"a\":".to_vec(), true, 2048, 1);
+        assert!(cut.body_problem.unwrap().contains("2 KiB cap"));
+    }
+}
