@@ -1,3 +1,4 @@
 //! The async runner: scenarios in parallel, steps in order, ledger and cleanup.
 
+pub mod ledger;
 pub mod report;
