@@ -1,4 +1,5 @@
 //! The async runner: scenarios in parallel, steps in order, ledger and cleanup.
 
+pub mod guard;
 pub mod ledger;
 pub mod report;

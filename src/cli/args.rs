@@ -1,0 +1,219 @@
+//! Command-line flags, as clap sees them. Nothing here reads the environment or does work;
+//! `cli::resolve` turns these into checked options.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Replay Microsoft Entra ID provisioning traffic against a SCIM 2.0 endpoint, check every
+/// answer against what Entra needs, and snapshot-diff the behaviour against a baseline.
+#[derive(Debug, Parser)]
+#[command(
+    name = "scimreplay",
+    version,
+    after_help = "Start with `scimreplay run`: it replays the built-in catalogue against the built-in \
+reference endpoint, no server needed. Then point it at yours:\n\n  \
+export SCIMREPLAY_TOKEN=...   # the Secret Token you give Entra\n  \
+scimreplay run --target https://staging.example.com/scim/v2\n\n\
+Exit codes: 0 passed · 1 a check failed · 2 snapshot drift only · 3 invalid input · \
+4 endpoint unreachable or harness failure · 5 cleanup left objects behind."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Replay scenarios against an endpoint (the built-in reference endpoint by default).
+    Run(RunArgs),
+    /// List the scenarios: name, dialect, tags, summary.
+    List(ListArgs),
+    /// Show the requests a scenario sends, with its variables.
+    Show(ShowArgs),
+    /// Accept pending snapshots (`.snap.new`) as the new baseline.
+    Accept(SnapshotArgs),
+    /// Reject pending snapshots, keeping the current baseline.
+    Reject(SnapshotArgs),
+    /// Step through pending snapshots interactively (needs a terminal).
+    Review(SnapshotArgs),
+    /// Delete what an interrupted run left behind, from its ledger or by prefix.
+    Cleanup(CleanupArgs),
+    /// Serve the built-in reference SCIM endpoint (for developing a client or an endpoint).
+    Serve(ServeArgs),
+}
+
+/// Which scenarios to load and pick.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ScenarioArgs {
+    /// Run only scenarios whose name matches (exact or glob, e.g. `user-*`); repeatable.
+    #[arg(short = 's', long = "scenario", value_name = "NAME")]
+    pub scenario: Vec<String>,
+    /// Run only scenarios with this tag; repeatable (any of them).
+    #[arg(short = 't', long = "tag", value_name = "TAG")]
+    pub tag: Vec<String>,
+    /// Run only scenarios of this Entra dialect (`any` scenarios always run); repeatable.
+    #[arg(short = 'd', long = "dialect", value_name = "DIALECT", value_parser = ["default", "aadOptscim062020", "any"])]
+    pub dialect: Vec<String>,
+    /// Add scenario files from a file or folder (recursive `*.json`); repeatable.
+    #[arg(long = "scenarios", value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
+    /// Leave the built-in catalogue out (use only `--scenarios`).
+    #[arg(long)]
+    pub no_builtin: bool,
+    /// Override a scenario variable, e.g. `--var domain=acme.io`; repeatable.
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    pub var: Vec<String>,
+}
+
+/// When to colour output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when the stream is a terminal and `NO_COLOR` is not set.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The Tenant URL, as typed into Entra (e.g. `https://api.contoso.com/scim/v2`, optionally
+    /// with `?aadOptscim062020`). Without it, the built-in reference endpoint is started.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// Environment variable that holds the bearer token.
+    #[arg(long, value_name = "NAME", default_value = "SCIMREPLAY_TOKEN")]
+    pub token_env: String,
+    #[command(flatten)]
+    pub select: ScenarioArgs,
+    /// Scenarios run at once (the steps of one scenario always run in order).
+    #[arg(short = 'j', long, value_name = "N", default_value_t = 8)]
+    pub jobs: usize,
+    /// Per-request timeout in seconds (Entra gives up after 60).
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub timeout: f64,
+    /// Snapshot baseline: `snapshots/<NAME>/` (default: `reference` for the built-in endpoint,
+    /// the target's host otherwise).
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Folder holding the baselines.
+    #[arg(long, value_name = "DIR", default_value = "snapshots")]
+    pub snapshot_dir: PathBuf,
+    /// Overwrite the baseline with this run's transcripts (also allowed in CI).
+    #[arg(long, conflicts_with = "no_snapshots")]
+    pub update_snapshots: bool,
+    /// Treat a missing baseline snapshot as a failure instead of writing it.
+    #[arg(long, conflicts_with = "no_snapshots")]
+    pub require_snapshots: bool,
+    /// Do not compare or write snapshots at all.
+    #[arg(long)]
+    pub no_snapshots: bool,
+    /// Make warnings fail the run.
+    #[arg(long)]
+    pub strict: bool,
+    /// Write the whole run report as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Write a JUnit XML report to FILE (testsuite per scenario, testcase per step).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Print every step's request and response, not only failing ones.
+    #[arg(short, long)]
+    pub verbose: bool,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Trust this CA certificate (PEM) in addition to the built-in roots.
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Do not verify TLS certificates (testing only).
+    #[arg(long)]
+    pub insecure: bool,
+    /// Longest `Retry-After` (seconds) honoured on a 429 before giving up on that request.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub max_retry_wait: u64,
+    /// Folder for run ledgers (the record of created objects, for cleanup).
+    #[arg(long, value_name = "DIR", default_value = ".scimreplay")]
+    pub state_dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub select: ScenarioArgs,
+    /// Print the list as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Scenario name.
+    pub name: String,
+    /// Add scenario files from a file or folder; repeatable.
+    #[arg(long = "scenarios", value_name = "PATH")]
+    pub scenarios: Vec<PathBuf>,
+    /// Leave the built-in catalogue out.
+    #[arg(long)]
+    pub no_builtin: bool,
+    /// Override a scenario variable; repeatable.
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    pub var: Vec<String>,
+    /// Tenant URL to show full URLs for.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Scenario names or globs (default: all pending).
+    pub names: Vec<String>,
+    /// Baseline to act on (default: every baseline under the snapshot folder).
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    #[arg(long, value_name = "DIR", default_value = "snapshots")]
+    pub snapshot_dir: PathBuf,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// Ledger to finish (default: every unfinished ledger in the state folder).
+    #[arg(long, value_name = "FILE", conflicts_with = "prefix")]
+    pub ledger: Option<PathBuf>,
+    /// Sweep the endpoint for users and groups whose name starts with PREFIX (needs --target).
+    #[arg(long, value_name = "PREFIX", requires = "target")]
+    pub prefix: Option<String>,
+    /// Tenant URL (default: the one recorded in the ledger).
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// Actually delete what the sweep found (without it, only list).
+    #[arg(long)]
+    pub yes: bool,
+    #[arg(long, value_name = "NAME", default_value = "SCIMREPLAY_TOKEN")]
+    pub token_env: String,
+    #[arg(long, value_name = "DIR", default_value = ".scimreplay")]
+    pub state_dir: PathBuf,
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub timeout: f64,
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Environment variable holding the bearer token clients must send.
+    #[arg(long, value_name = "NAME", default_value = "SCIMREPLAY_TOKEN")]
+    pub token_env: String,
+    /// Answer 429 with Retry-After above this many requests per second.
+    #[arg(long, value_name = "N")]
+    pub rate_limit: Option<u32>,
+    /// Path the SCIM resources live under.
+    #[arg(long, value_name = "PATH", default_value = "/scim/v2")]
+    pub base_path: String,
+}
