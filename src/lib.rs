@@ -9,6 +9,7 @@
 //! and the environment into resolved options; `main.rs` only calls it.
 
 pub mod check;
+pub mod cli;
 pub mod exit;
 pub mod http;
 pub mod normalize;

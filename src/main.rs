@@ -1,1 +1,5 @@
-fn main() {}
+//! The `scimreplay` binary: everything happens in the library.
+
+fn main() -> std::process::ExitCode {
+    scimreplay::cli::main()
+}

@@ -1,0 +1,230 @@
+//! One function per subcommand. Each writes to the given streams and returns its outcome.
+
+use super::args::{CleanupArgs, ListArgs, RunArgs, ServeArgs, ShowArgs, SnapshotArgs};
+use super::env::Environment;
+use super::output::Out;
+use super::resolve::{self, InputError};
+use crate::exit::Outcome;
+use crate::http::{Client, ClientOptions, Secret, Target};
+use crate::report::event::Fanout;
+use crate::report::json::JsonReporter;
+use crate::report::junit::JunitReporter;
+use crate::report::styles::Styles;
+use crate::report::terminal::TerminalReporter;
+use crate::run::interrupt::Interrupt;
+use std::io::Write;
+use std::time::Duration;
+
+fn fail_input(err: &mut Out, e: InputError) -> Outcome {
+    let _ = writeln!(err, "{}", e.0.trim_end());
+    Outcome::InvalidInput
+}
+
+/// `scimreplay run`.
+pub async fn run(args: RunArgs, env: &Environment, out: Out, mut err: Out) -> Outcome {
+    let plan = match resolve::run_plan(&args, env) {
+        Ok(plan) => plan,
+        Err(e) => return fail_input(&mut err, e),
+    };
+    let styles = Styles::new(env.color(args.color));
+    let mut fanout = Fanout::new();
+    fanout.push(TerminalReporter::new(out, styles, args.verbose));
+    if let Some(path) = &args.json {
+        fanout.push(JsonReporter::new(path));
+    }
+    if let Some(path) = &args.junit {
+        fanout.push(JunitReporter::new(path));
+    }
+    let interrupt = Interrupt::new();
+    interrupt.listen();
+    match crate::run::execute(plan, interrupt, Box::new(fanout)).await {
+        Ok(report) => crate::run::outcome(&report),
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            Outcome::EndpointOrHarness
+        }
+    }
+}
+
+/// `scimreplay list`.
+pub fn list(args: ListArgs, env: &Environment, mut out: Out, mut err: Out) -> Outcome {
+    let scenarios = match resolve::scenarios(&args.select, env.color(super::args::ColorChoice::Auto)) {
+        Ok(s) => s,
+        Err(e) => return fail_input(&mut err, e),
+    };
+    if args.json {
+        let rows: Vec<serde_json::Value> = scenarios
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "name": s.name, "dialect": s.dialect, "tags": s.tags, "summary": s.summary,
+                    "steps": s.steps.len(), "file": s.origin.file,
+                })
+            })
+            .collect();
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        return Outcome::Passed;
+    }
+    let name_w = scenarios.iter().map(|s| s.name.len()).max().unwrap_or(4).max(4);
+    let tags: Vec<String> = scenarios.iter().map(|s| s.tags.join(",")).collect();
+    let tag_w = tags.iter().map(String::len).max().unwrap_or(4).clamp(4, 28);
+    let _ = writeln!(out, "{:name_w$}  {:16}  {:tag_w$}  SUMMARY", "NAME", "DIALECT", "TAGS");
+    for (s, t) in scenarios.iter().zip(&tags) {
+        let _ = writeln!(out, "{:name_w$}  {:16}  {:tag_w$}  {}", s.name, s.dialect.as_str(), t, s.summary);
+    }
+    let _ = writeln!(out, "\n{} scenarios", scenarios.len());
+    Outcome::Passed
+}
+
+/// `scimreplay show NAME`.
+pub fn show(args: ShowArgs, env: &Environment, mut out: Out, mut err: Out) -> Outcome {
+    let select = super::args::ScenarioArgs {
+        scenario: vec![args.name.clone()],
+        scenarios: args.scenarios.clone(),
+        no_builtin: args.no_builtin,
+        var: args.var.clone(),
+        ..Default::default()
+    };
+    let styles = Styles::new(env.color(super::args::ColorChoice::Auto));
+    let scenarios = match resolve::scenarios(&select, styles.enabled()) {
+        Ok(s) => s,
+        Err(e) => return fail_input(&mut err, e),
+    };
+    let target = match args.target.as_deref().map(Target::parse).transpose() {
+        Ok(t) => t,
+        Err(e) => return fail_input(&mut err, e.into()),
+    };
+    for scenario in &scenarios {
+        let _ = write!(out, "{}", crate::template::preview::show(scenario, target.as_ref(), styles));
+    }
+    Outcome::Passed
+}
+
+/// Accept or reject pending snapshots.
+pub enum Settle {
+    Accept,
+    Reject,
+}
+
+/// `scimreplay accept` / `scimreplay reject`.
+pub fn settle(args: SnapshotArgs, how: Settle, _env: &Environment, mut out: Out, mut err: Out) -> Outcome {
+    let result = match how {
+        Settle::Accept => crate::snapshot::accept(&args.snapshot_dir, args.baseline.as_deref(), &args.names),
+        Settle::Reject => crate::snapshot::reject(&args.snapshot_dir, args.baseline.as_deref(), &args.names),
+    };
+    match result {
+        Ok(done) if done.is_empty() => {
+            let _ = writeln!(out, "no pending snapshots under {}", args.snapshot_dir.display());
+            Outcome::Passed
+        }
+        Ok(done) => {
+            let verb = match how {
+                Settle::Accept => "accepted",
+                Settle::Reject => "rejected",
+            };
+            for p in &done {
+                let _ = writeln!(out, "{verb} {}", p.display());
+            }
+            Outcome::Passed
+        }
+        Err(e) => fail_input(&mut err, e.into()),
+    }
+}
+
+/// `scimreplay review`.
+pub fn review(args: SnapshotArgs, env: &Environment, mut out: Out, mut err: Out) -> Outcome {
+    let styles = Styles::new(env.color(args.color));
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    match crate::snapshot::review(
+        &args.snapshot_dir,
+        args.baseline.as_deref(),
+        &args.names,
+        &mut input,
+        &mut out,
+        env.stdin_is_terminal && env.stdout_is_terminal,
+        styles,
+    ) {
+        Ok(_) => Outcome::Passed,
+        Err(e) => fail_input(&mut err, e.into()),
+    }
+}
+
+/// `scimreplay cleanup`: finish ledgers, or sweep by prefix.
+pub async fn cleanup(args: CleanupArgs, env: &Environment, out: Out, mut err: Out) -> Outcome {
+    let cacert_pem = match resolve::read_cacert(args.cacert.as_ref()) {
+        Ok(c) => c,
+        Err(e) => return fail_input(&mut err, e),
+    };
+    let options = ClientOptions {
+        timeout: Duration::from_secs_f64(args.timeout.max(0.1)),
+        cacert_pem,
+        insecure: args.insecure,
+        ..ClientOptions::default()
+    };
+    let Some(token) = env.var(&args.token_env).map(Secret::new) else {
+        return fail_input(
+            &mut err,
+            InputError(format!(
+                "error: no bearer token: set {} (or name another variable with --token-env)",
+                args.token_env
+            )),
+        );
+    };
+    if let Some(prefix) = &args.prefix {
+        let target = match args.target.as_deref().map(Target::parse) {
+            Some(Ok(t)) => t,
+            Some(Err(e)) => return fail_input(&mut err, e.into()),
+            None => return fail_input(&mut err, InputError("error: --prefix needs --target".into())),
+        };
+        let client = match Client::new(target, Some(token), options) {
+            Ok(c) => c,
+            Err(e) => return fail_input(&mut err, e.into()),
+        };
+        return super::sweep::sweep(&client, prefix, args.yes, out, err).await;
+    }
+    super::sweep::finish_ledgers(&args, token, options, out, err).await
+}
+
+/// `scimreplay serve`.
+pub async fn serve(args: ServeArgs, env: &Environment, mut out: Out, mut err: Out) -> Outcome {
+    let Some(token) = env.var(&args.token_env).map(str::to_string) else {
+        return fail_input(
+            &mut err,
+            InputError(format!(
+                "error: no token: set {} to the bearer token clients must send (e.g. `export {}=dev-token`)",
+                args.token_env, args.token_env
+            )),
+        );
+    };
+    let listener = match tokio::net::TcpListener::bind(&args.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot listen on {}: {e}", args.listen);
+            return Outcome::EndpointOrHarness;
+        }
+    };
+    let mut config = crate::reference::ServerConfig::with_token(token);
+    config.rate_limit = args.rate_limit;
+    config.base_path = args.base_path.clone();
+    let server = match crate::reference::spawn(listener, config).await {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(err, "error: failed to start the reference endpoint: {e}");
+            return Outcome::EndpointOrHarness;
+        }
+    };
+    let _ = writeln!(
+        out,
+        "scimreplay serve: SCIM 2.0 reference endpoint at {}\n  bearer token: the value of ${}\n  \
+         point a client at it, e.g. `scimreplay run --target {}`\n  Ctrl-C stops it",
+        server.base_url(),
+        args.token_env,
+        server.base_url()
+    );
+    let _ = out.flush();
+    let _ = tokio::signal::ctrl_c().await;
+    server.shutdown().await;
+    let _ = writeln!(out, "scimreplay serve: stopped");
+    Outcome::Passed
+}

@@ -1,0 +1,60 @@
+//! The command line: flags and environment in, resolved options, the command run, an outcome.
+//!
+//! `main.rs` calls [`main`]; everything below is reachable from tests with a fixed
+//! environment and in-memory writers.
+
+pub mod args;
+mod commands;
+pub mod env;
+pub mod output;
+mod resolve;
+mod sweep;
+
+use crate::exit::Outcome;
+use clap::Parser;
+use std::io::Write;
+
+pub use env::Environment;
+pub use output::{Buffer, Out};
+
+/// Parses the process arguments and runs the command; the return value is the exit code.
+pub fn main() -> std::process::ExitCode {
+    let env = Environment::capture();
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => Outcome::Passed,
+                _ => Outcome::InvalidInput,
+            }
+            .into();
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: failed to start the async runtime: {e}");
+            return Outcome::EndpointOrHarness.into();
+        }
+    };
+    let mut stdout = Out::stdout();
+    let outcome = runtime.block_on(dispatch(cli, &env, stdout.clone(), Out::stderr()));
+    let _ = stdout.flush();
+    outcome.into()
+}
+
+/// Runs one parsed command.
+pub async fn dispatch(cli: args::Cli, env: &Environment, out: Out, err: Out) -> Outcome {
+    use args::Command;
+    match cli.command {
+        Command::Run(a) => commands::run(a, env, out, err).await,
+        Command::List(a) => commands::list(a, env, out, err),
+        Command::Show(a) => commands::show(a, env, out, err),
+        Command::Accept(a) => commands::settle(a, commands::Settle::Accept, env, out, err),
+        Command::Reject(a) => commands::settle(a, commands::Settle::Reject, env, out, err),
+        Command::Review(a) => commands::review(a, env, out, err),
+        Command::Cleanup(a) => commands::cleanup(a, env, out, err).await,
+        Command::Serve(a) => commands::serve(a, env, out, err).await,
+    }
+}

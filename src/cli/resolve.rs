@@ -1,0 +1,164 @@
+//! Flags + environment → checked options. Every input error is found here, before any work.
+
+use super::args::{RunArgs, ScenarioArgs};
+use super::env::Environment;
+use crate::http::{ClientOptions, RetryPolicy, Secret, Target};
+use crate::run::{Endpoint, RunPlan, SnapshotPlan};
+use crate::scenario::model::{Dialect, Scenario};
+use crate::snapshot::UpdateMode;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// An input problem, already worded for the user (and possibly multi-line, with excerpts).
+#[derive(Debug)]
+pub struct InputError(pub String);
+
+impl<T: std::fmt::Display> From<T> for InputError {
+    fn from(e: T) -> InputError {
+        InputError(format!("error: {e}"))
+    }
+}
+
+/// Parses `--var key=value` flags.
+pub fn parse_vars(raw: &[String]) -> Result<Vec<(String, String)>, InputError> {
+    raw.iter()
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+            _ => Err(InputError(format!(
+                "error: `--var {kv}` is not KEY=VALUE (e.g. `--var domain=acme.io`)"
+            ))),
+        })
+        .collect()
+}
+
+/// The dialect filter from `--dialect`.
+pub fn dialects(raw: &[String]) -> Vec<Dialect> {
+    raw.iter().filter_map(|d| Dialect::parse(d)).collect()
+}
+
+/// Loads, selects and specialises the scenarios named by the flags.
+pub fn scenarios(args: &ScenarioArgs, color: bool) -> Result<Vec<Scenario>, InputError> {
+    let styles = crate::report::styles::Styles::new(color);
+    let mut all = Vec::new();
+    if !args.no_builtin {
+        all.extend(crate::scenario::builtin::load_builtin().map_err(|e| InputError(e.render(styles)))?);
+    }
+    if !args.scenarios.is_empty() {
+        all.extend(crate::scenario::load::load_paths(&args.scenarios).map_err(|e| InputError(e.render(styles)))?);
+    }
+    if args.no_builtin && args.scenarios.is_empty() {
+        return Err(InputError(
+            "error: --no-builtin leaves no scenarios; add some with --scenarios PATH".into(),
+        ));
+    }
+    crate::scenario::load::check_unique(&all).map_err(|e| InputError(e.render(styles)))?;
+    let selection = crate::scenario::select::Selection {
+        names: args.scenario.clone(),
+        tags: args.tag.clone(),
+        dialects: dialects(&args.dialect),
+    };
+    let mut chosen = crate::scenario::select::select(&all, &selection)?;
+    let vars = parse_vars(&args.var)?;
+    crate::template::apply_var_overrides(&mut chosen, &vars)?;
+    if chosen.is_empty() {
+        return Err(InputError("error: no scenario matches the selection".into()));
+    }
+    Ok(chosen)
+}
+
+/// Resolves `scimreplay run` flags into a plan.
+pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError> {
+    if args.jobs == 0 {
+        return Err(InputError("error: --jobs must be at least 1".into()));
+    }
+    if !(args.timeout.is_finite() && args.timeout > 0.0) {
+        return Err(InputError("error: --timeout must be a positive number of seconds".into()));
+    }
+    let color = env.color(args.color);
+    let scenarios = scenarios(&args.select, color)?;
+    let endpoint = match &args.target {
+        None => Endpoint::Builtin,
+        Some(url) => {
+            let target = Target::parse(url)?;
+            let token = env.var(&args.token_env).ok_or_else(|| {
+                InputError(format!(
+                    "error: no bearer token: set {name} to the Secret Token your endpoint expects \
+                     (e.g. `export {name}=...`), or name another variable with --token-env",
+                    name = args.token_env
+                ))
+            })?;
+            Endpoint::Remote {
+                target,
+                token: Secret::new(token),
+            }
+        }
+    };
+    let cacert_pem = match &args.cacert {
+        Some(path) => Some(
+            std::fs::read(path)
+                .map_err(|e| InputError(format!("error: failed to read --cacert {}: {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    let client = ClientOptions {
+        timeout: Duration::from_secs_f64(args.timeout),
+        cacert_pem,
+        insecure: args.insecure,
+        retry: RetryPolicy {
+            max_retries: 3,
+            max_wait: Duration::from_secs(args.max_retry_wait),
+        },
+        ..ClientOptions::default()
+    };
+    let snapshots = (!args.no_snapshots).then(|| {
+        let baseline = args.baseline.clone().unwrap_or_else(|| match &endpoint {
+            Endpoint::Builtin => "reference".to_string(),
+            Endpoint::Remote { target, .. } => target.host_label(),
+        });
+        let mode = if args.update_snapshots {
+            UpdateMode::Always
+        } else if env.in_ci() {
+            UpdateMode::No
+        } else {
+            UpdateMode::Auto
+        };
+        SnapshotPlan {
+            root: args.snapshot_dir.clone(),
+            baseline,
+            mode,
+            require: args.require_snapshots,
+        }
+    });
+    Ok(RunPlan {
+        scenarios,
+        endpoint,
+        client,
+        jobs: args.jobs,
+        strict: args.strict,
+        snapshots,
+        state_dir: args.state_dir.clone(),
+    })
+}
+
+/// Reads a CA file for commands other than `run`.
+pub fn read_cacert(path: Option<&PathBuf>) -> Result<Option<Vec<u8>>, InputError> {
+    path.map(|p| {
+        std::fs::read(p).map_err(|e| InputError(format!("error: failed to read --cacert {}: {e}", p.display())))
+    })
+    .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vars_must_be_key_value() {
+        assert_eq!(
+            parse_vars(&["domain=acme.io".into(), "x==y".into()]).unwrap(),
+            vec![("domain".into(), "acme.io".into()), ("x".into(), "=y".into())]
+        );
+        let err = parse_vars(&["domain".into()]).unwrap_err();
+        assert!(err.0.contains("KEY=VALUE"), "{}", err.0);
+    }
+}

@@ -1,0 +1,317 @@
+//! The runner: scenarios concurrently (at most `jobs` at once), the steps of each in order.
+//!
+//! Failures are values: a failed check or a refused connection is recorded on its step and
+//! the scenario goes on; a step whose template needs a value an earlier step did not capture
+//! is skipped, with why. Every object a step creates is in the ledger before the next request
+//! leaves, and each scenario deletes its own objects when it ends, pass or fail.
+
+use super::cleanup;
+use super::guard;
+use super::interrupt::Interrupt;
+use super::ledger::{Entry, Ledger};
+use super::report::{CleanupReport, ScenarioResult, SnapshotResult, SnapshotState, StepResult, StepStatus};
+use crate::check::outcome::CheckOutcome;
+use crate::report::event::RunEvent;
+use crate::http::exchange::{Exchange, Fault, FaultKind, SentRequest};
+use crate::http::{Client, OutgoingRequest};
+use crate::scenario::model::{CaptureSource, Method, Scenario, Severity, Step};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::{Semaphore, mpsc};
+
+/// What every scenario task shares.
+pub struct Shared {
+    pub client: Client,
+    pub ledger: Ledger,
+    pub interrupt: Arc<Interrupt>,
+    pub prefix: String,
+    pub run_id: String,
+    pub strict: bool,
+    pub snapshots: Option<super::SnapshotPlan>,
+}
+
+/// Runs every scenario and returns their results in the input order, plus the cleanup done.
+pub async fn run_all(
+    scenarios: Vec<Scenario>,
+    shared: Arc<Shared>,
+    jobs: usize,
+    events: mpsc::UnboundedSender<RunEvent>,
+) -> (Vec<ScenarioResult>, CleanupReport) {
+    let permits = Arc::new(Semaphore::new(jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, scenario) in scenarios.into_iter().enumerate() {
+        let shared = Arc::clone(&shared);
+        let permits = Arc::clone(&permits);
+        let events = events.clone();
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await.ok();
+            let (result, cleanup) = run_scenario(&scenario, &shared).await;
+            let _ = events.send(RunEvent::ScenarioFinished(Arc::new(result.clone())));
+            (index, result, cleanup)
+        });
+    }
+    let mut results: Vec<(usize, ScenarioResult)> = Vec::new();
+    let mut cleanup_report = CleanupReport {
+        ledger: shared.ledger.path().display().to_string(),
+        ..CleanupReport::default()
+    };
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, result, part)) => {
+                results.push((index, result));
+                cleanup::merge(&mut cleanup_report, part);
+            }
+            Err(e) => {
+                // A panicking scenario task is a harness bug; the ledger still holds its objects
+                // and the final sweep below deletes them.
+                let _ = events.send(RunEvent::Notice(format!("internal error in a scenario task: {e}")));
+            }
+        }
+    }
+    // Anything still outstanding (an interrupted or crashed scenario) is cleaned up here.
+    let leftovers = shared.ledger.outstanding();
+    if !leftovers.is_empty() {
+        let part = cleanup::delete_all(&shared.client, &shared.ledger, &leftovers, &shared.interrupt).await;
+        cleanup::merge(&mut cleanup_report, part);
+    }
+    if cleanup_report.left_behind.is_empty() {
+        let _ = shared.ledger.append(&Entry::Closed);
+    }
+    results.sort_by_key(|(i, _)| *i);
+    (results.into_iter().map(|(_, r)| r).collect(), cleanup_report)
+}
+
+/// Runs one scenario's steps in order, compares its snapshot, deletes what it created.
+async fn run_scenario(scenario: &Scenario, shared: &Shared) -> (ScenarioResult, CleanupReport) {
+    let started = Instant::now();
+    let mut ctx = super::render::Context::new(scenario, shared);
+    let mut steps: Vec<StepResult> = Vec::with_capacity(scenario.steps.len());
+    let mut created_here: Vec<String> = Vec::new();
+    for step in &scenario.steps {
+        if shared.interrupt.stopping() {
+            steps.push(skipped(step, "the run was interrupted before this step".into()));
+            continue;
+        }
+        let (request, expect) = match ctx.render_step(step) {
+            Ok(rendered) => rendered,
+            Err(why) => {
+                steps.push(skipped(step, why));
+                continue;
+            }
+        };
+        let exchange = match guard::refusal(
+            request.method,
+            &request.path,
+            request.body.as_ref(),
+            &shared.prefix,
+            |p| shared.ledger.created(p),
+            |id| ctx.generated(id),
+        ) {
+            Some(reason) => refused(&request, shared.client.target().join(&request.path), reason),
+            None => shared.client.send(&request).await,
+        };
+        if let Some(path) = record_in_ledger(&request, &exchange, scenario, step, shared) {
+            created_here.push(path);
+        }
+        for (name, source) in &step.capture {
+            if let Some(value) = capture(source, &exchange) {
+                ctx.set_capture(name, value);
+            }
+        }
+        let checks = crate::check::evaluate(&expect, &exchange);
+        let status = step_status(&exchange, &checks, shared.strict);
+        let curl = (status != StepStatus::Passed).then(|| crate::report::curl::curl_command(&exchange.request));
+        steps.push(StepResult {
+            id: step.id.clone(),
+            note: step.note.clone(),
+            status,
+            skipped_because: None,
+            exchange: Some(exchange),
+            checks,
+            snapshot_diff: None,
+            curl,
+        });
+    }
+    let snapshot = match &shared.snapshots {
+        Some(plan) => super::snapshots::compare(plan, scenario, &mut steps, &ctx),
+        None => SnapshotResult {
+            state: SnapshotState::Skipped,
+            path: None,
+            pending: None,
+        },
+    };
+    created_here.reverse();
+    let cleanup = cleanup::delete_all(&shared.client, &shared.ledger, &created_here, &shared.interrupt).await;
+    let result = ScenarioResult {
+        name: scenario.name.clone(),
+        summary: scenario.summary.clone(),
+        dialect: scenario.dialect,
+        file: scenario.origin.file.clone(),
+        tags: scenario.tags.clone(),
+        steps,
+        snapshot,
+        duration_ms: started.elapsed().as_millis() as u64,
+    };
+    (result, cleanup)
+}
+
+fn skipped(step: &Step, why: String) -> StepResult {
+    StepResult {
+        id: step.id.clone(),
+        note: step.note.clone(),
+        status: StepStatus::Skipped,
+        skipped_because: Some(why),
+        exchange: None,
+        checks: Vec::new(),
+        snapshot_diff: None,
+        curl: None,
+    }
+}
+
+fn refused(request: &OutgoingRequest, url: String, reason: String) -> Exchange {
+    Exchange {
+        request: SentRequest {
+            method: request.method.as_str().to_string(),
+            url,
+            path: request.path.clone(),
+            headers: Vec::new(),
+            body: request.body.as_ref().map(|b| b.to_string()),
+        },
+        response: None,
+        fault: Some(Fault {
+            kind: FaultKind::Refused,
+            message: reason,
+        }),
+        retries: Vec::new(),
+    }
+}
+
+/// Records a create or a delete in the ledger; returns the path of a newly created object.
+fn record_in_ledger(
+    request: &OutgoingRequest,
+    exchange: &Exchange,
+    scenario: &Scenario,
+    step: &Step,
+    shared: &Shared,
+) -> Option<String> {
+    let response = exchange.response.as_ref()?;
+    match request.method {
+        Method::Post if (200..300).contains(&response.status) => {
+            let collection = guard::collection_of(&request.path)?;
+            let id = response
+                .json
+                .as_ref()
+                .and_then(|j| j.get("id"))
+                .and_then(|v| match v {
+                    serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+                    serde_json::Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                })
+                .or_else(|| id_from_location(response.header("location")?, collection))?;
+            let path = format!("/{collection}/{id}");
+            let entry = Entry::Created {
+                path: path.clone(),
+                scenario: scenario.name.clone(),
+                step: step.id.clone(),
+            };
+            shared.ledger.append(&entry).ok()?;
+            Some(path)
+        }
+        Method::Delete if (200..300).contains(&response.status) || response.status == 404 => {
+            let (collection, id) = guard::object_of(&request.path)?;
+            let path = format!("/{collection}/{id}");
+            if shared.ledger.owns(&path) {
+                let _ = shared.ledger.append(&Entry::Removed { path });
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn id_from_location(location: &str, collection: &str) -> Option<String> {
+    let marker = format!("/{collection}/");
+    let at = location.rfind(&marker)?;
+    let id = location[at + marker.len()..].split(['?', '/', '#']).next()?;
+    (!id.is_empty()).then(|| id.to_string())
+}
+
+/// The value a capture takes from an exchange.
+fn capture(source: &CaptureSource, exchange: &Exchange) -> Option<String> {
+    let response = exchange.response.as_ref()?;
+    match source {
+        CaptureSource::Header(name) => response.header(name).map(str::to_string),
+        CaptureSource::Body(pointer) => match response.json.as_ref()?.pointer(pointer)? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Null => None,
+            other => Some(other.to_string()),
+        },
+    }
+}
+
+/// The step's verdict from its exchange and checks (snapshot drift is applied later).
+pub fn step_status(exchange: &Exchange, checks: &[CheckOutcome], strict: bool) -> StepStatus {
+    if exchange.fault.is_some() {
+        return StepStatus::Errored;
+    }
+    let failed = |c: &&CheckOutcome| !c.passed && (c.severity == Severity::Fail || strict);
+    if checks.iter().any(|c| failed(&c)) {
+        StepStatus::Failed
+    } else if checks.iter().any(|c| !c.passed) {
+        StepStatus::Warned
+    } else {
+        StepStatus::Passed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_come_from_location_when_the_body_lacks_them() {
+        assert_eq!(id_from_location("https://h/scim/Users/abc-1", "Users").as_deref(), Some("abc-1"));
+        assert_eq!(id_from_location("https://h/scim/Users/abc?x=1", "Users").as_deref(), Some("abc"));
+        assert_eq!(id_from_location("https://h/scim/Users/", "Users"), None);
+    }
+
+    fn outcome(passed: bool, severity: Severity) -> CheckOutcome {
+        CheckOutcome {
+            check: "status".into(),
+            severity,
+            passed,
+            expected: String::new(),
+            actual: String::new(),
+            impact: None,
+        }
+    }
+
+    fn exchange(fault: Option<Fault>) -> Exchange {
+        Exchange {
+            request: SentRequest {
+                method: "GET".into(),
+                url: "http://h/Users".into(),
+                path: "/Users".into(),
+                headers: vec![],
+                body: None,
+            },
+            response: None,
+            fault,
+            retries: vec![],
+        }
+    }
+
+    #[test]
+    fn warnings_fail_only_under_strict() {
+        let checks = vec![outcome(true, Severity::Fail), outcome(false, Severity::Warn)];
+        assert_eq!(step_status(&exchange(None), &checks, false), StepStatus::Warned);
+        assert_eq!(step_status(&exchange(None), &checks, true), StepStatus::Failed);
+        let failing = vec![outcome(false, Severity::Fail)];
+        assert_eq!(step_status(&exchange(None), &failing, false), StepStatus::Failed);
+        let fault = Some(Fault {
+            kind: FaultKind::Timeout,
+            message: "x".into(),
+        });
+        assert_eq!(step_status(&exchange(fault), &[], false), StepStatus::Errored);
+    }
+}
