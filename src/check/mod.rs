@@ -16,6 +16,7 @@
 //! Entra's 60 s timeout adds a failed `latency` outcome.
 
 pub mod assertion;
+mod body;
 pub mod impact;
 pub mod named;
 pub mod names;
@@ -23,16 +24,15 @@ pub mod outcome;
 pub mod pointer;
 pub mod render;
 pub mod status;
+mod transport;
 
 #[cfg(test)]
 mod test_support;
 
-use crate::http::exchange::{Exchange, Fault, FaultKind, ReceivedResponse};
+use crate::http::exchange::{Exchange, ReceivedResponse, SentRequest};
 use crate::scenario::model::{Expect, Severity};
-use crate::scim::ENTRA_TIMEOUT_SECS;
 use impact::RequestKind;
 use outcome::CheckOutcome;
-use serde_json::Value;
 
 pub use assertion::{describe_assertion, describe_predicate};
 
@@ -63,25 +63,23 @@ pub fn verdict(outcomes: &[CheckOutcome], strict: bool) -> Verdict {
 pub fn evaluate(expect: &Expect, exchange: &Exchange) -> Vec<CheckOutcome> {
     let mut out = Vec::new();
     if let Some(fault) = &exchange.fault {
-        out.push(transport(fault));
+        out.push(transport::fault_outcome(fault));
     }
-    let Some(response) = &exchange.response else {
-        if exchange.fault.is_none() {
-            out.push(CheckOutcome {
-                check: "transport".into(),
-                severity: Severity::Fail,
-                passed: false,
-                expected: "an HTTP response".into(),
-                actual: "no response was recorded".into(),
-                impact: Some(
-                    "not evaluated: the harness recorded neither a response nor a fault".into(),
-                ),
-            });
-        }
-        return out;
-    };
-    let kind = RequestKind::of(&exchange.request.method, &exchange.request.path);
-    let status = status::status_outcome(expect, &exchange.request, response);
+    match &exchange.response {
+        Some(response) => out.extend(evaluate_response(expect, &exchange.request, response)),
+        None if exchange.fault.is_none() => out.push(transport::no_response()),
+        None => {}
+    }
+    out
+}
+
+fn evaluate_response(
+    expect: &Expect,
+    request: &SentRequest,
+    response: &ReceivedResponse,
+) -> Vec<CheckOutcome> {
+    let kind = RequestKind::of(&request.method, &request.path);
+    let status = status::status_outcome(expect, request, response);
     let wrong_class = status.as_ref().is_some_and(|o| !o.passed)
         && status::other_class(&expect.status, response.status);
     let reads_body = |name: &str| {
@@ -98,8 +96,9 @@ pub fn evaluate(expect: &Expect, exchange: &Exchange) -> Vec<CheckOutcome> {
         .map(|c| c.severity.unwrap_or_default())
         .chain(expect.json.iter().map(|a| a.severity))
         .collect();
-    let body = usable_json(response);
-    let skip_body = !body_checks.is_empty() && (wrong_class || body.is_err());
+    let json = body::usable_json(kind, response);
+    let skip_body = !body_checks.is_empty() && (wrong_class || json.is_err());
+    let mut out = Vec::new();
     if let Some(mut s) = status {
         if wrong_class && !body_checks.is_empty() {
             let n = body_checks.len();
@@ -110,23 +109,25 @@ pub fn evaluate(expect: &Expect, exchange: &Exchange) -> Vec<CheckOutcome> {
         }
         out.push(s);
     }
-    match &body {
+    match &json {
         Err(problem) if !wrong_class && !body_checks.is_empty() => {
-            out.push(body_outcome(kind, response, problem, &body_checks));
+            out.push(body::outcome(kind, response, problem, &body_checks));
         }
         _ => {}
     }
     let ctx = named::Ctx {
         kind,
         response,
-        json: body.as_ref().ok().copied(),
+        json: json.as_ref().ok().copied(),
     };
-    for check in &expect.checks {
-        if !(skip_body && reads_body(&check.name)) {
-            out.extend(named::evaluate_named(check, &ctx));
-        }
+    for check in expect
+        .checks
+        .iter()
+        .filter(|c| !(skip_body && reads_body(&c.name)))
+    {
+        out.extend(named::evaluate_named(check, &ctx));
     }
-    match &body {
+    match &json {
         Ok(json) if !skip_body => {
             out.extend(
                 expect
@@ -137,139 +138,18 @@ pub fn evaluate(expect: &Expect, exchange: &Exchange) -> Vec<CheckOutcome> {
         }
         _ => {}
     }
-    if let Some(late) = latency(response) {
-        out.push(late);
-    }
+    out.extend(transport::latency(response));
     out
-}
-
-/// Why no JSON body could be read from the body, or none.
-enum BodyProblem {
-    /// A 204 with nothing in it: body checks do not apply.
-    NoContent,
-    Unusable(String),
-}
-
-fn usable_json(response: &ReceivedResponse) -> Result<&Value, BodyProblem> {
-    let empty = response.body.trim().is_empty();
-    if let Some(problem) = &response.body_problem {
-        return Err(BodyProblem::Unusable(impact::body_problem_text(
-            problem,
-            &response.body,
-        )));
-    }
-    if response.truncated {
-        return Err(BodyProblem::Unusable(
-            "the body was cut at the size cap".into(),
-        ));
-    }
-    match &response.json {
-        Some(json) => Ok(json),
-        None if empty && response.status == 204 => Err(BodyProblem::NoContent),
-        None if empty => Err(BodyProblem::Unusable("the body is empty".into())),
-        None => Err(BodyProblem::Unusable(impact::body_problem_text(
-            "the body is not JSON",
-            &response.body,
-        ))),
-    }
-}
-
-fn body_outcome(
-    kind: RequestKind,
-    response: &ReceivedResponse,
-    problem: &BodyProblem,
-    dependents: &[Severity],
-) -> CheckOutcome {
-    let n = dependents.len();
-    let skipped = format!("{n} check{} not evaluated", render::plural(n));
-    let (passed, actual, impact) = match problem {
-        BodyProblem::NoContent => (
-            true,
-            format!(
-                "204 No Content; {n} body check{} not applicable",
-                render::plural(n)
-            ),
-            None,
-        ),
-        BodyProblem::Unusable(why) => {
-            let mut impact = impact::unusable_body(response.status, why);
-            if kind == RequestKind::Create && (200..300).contains(&response.status) {
-                impact.push_str(
-                    "; the response has no id Entra can read, so every later update of this \
-                     object fails",
-                );
-            }
-            (false, format!("{why}; {skipped}"), Some(impact))
-        }
-    };
-    CheckOutcome {
-        check: "body".into(),
-        // As serious as the most serious check that needed it.
-        severity: dependents.iter().copied().max().unwrap_or_default(),
-        passed,
-        expected: "a JSON body".into(),
-        actual,
-        impact,
-    }
-}
-
-fn transport(fault: &Fault) -> CheckOutcome {
-    let what = match fault.kind {
-        FaultKind::Connect => "could not connect",
-        FaultKind::Tls => "TLS handshake failed",
-        FaultKind::Timeout => "timed out",
-        FaultKind::Reset => "connection reset",
-        FaultKind::Protocol => "not a valid HTTP response",
-        FaultKind::Refused => "not sent",
-    };
-    let code = fault.kind.entra_code();
-    let impact = match fault.kind {
-        FaultKind::Timeout => format!(
-            "Entra gives up after {ENTRA_TIMEOUT_SECS} s, logs {code} and retries about 40 \
-             minutes later"
-        ),
-        FaultKind::Refused => {
-            "the harness refused to send this request, so no Entra reaction applies".to_string()
-        }
-        FaultKind::Tls => format!(
-            "Entra logs {code} and retries about 40 minutes later (Entra needs TLS 1.2 and a \
-             certificate chaining to a public CA)"
-        ),
-        _ => format!("Entra logs {code} and retries about 40 minutes later"),
-    };
-    CheckOutcome {
-        check: "transport".into(),
-        severity: Severity::Fail,
-        passed: false,
-        expected: "an HTTP response".into(),
-        actual: format!("{what}: {}", fault.message),
-        impact: Some(impact),
-    }
-}
-
-/// A failed `latency` outcome when the answer took longer than Entra waits.
-fn latency(response: &ReceivedResponse) -> Option<CheckOutcome> {
-    let limit_ms = ENTRA_TIMEOUT_SECS * 1000;
-    (response.elapsed_ms > limit_ms).then(|| CheckOutcome {
-        check: "latency".into(),
-        severity: Severity::Fail,
-        passed: false,
-        expected: format!("an answer within {ENTRA_TIMEOUT_SECS} s"),
-        actual: format!("{:.1} s", response.elapsed_ms as f64 / 1000.0),
-        impact: Some(format!(
-            "Entra gives up after {ENTRA_TIMEOUT_SECS} s, logs Timeout and retries about 40 \
-             minutes later"
-        )),
-    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::check::test_support::{exchange, get, request, response_json, response_raw};
+    use crate::http::exchange::{Fault, FaultKind};
     use crate::scenario::model::{JsonAssertion, NamedCheck, Predicate};
     use crate::scim;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn expect(status: &[u16], checks: &[&str], json: Vec<JsonAssertion>) -> Expect {
         Expect {
@@ -466,6 +346,24 @@ mod tests {
         assert_eq!(
             out[1].actual,
             "204 No Content; 2 body checks not applicable"
+        );
+    }
+
+    #[test]
+    fn no_content_to_a_query_is_not_excused() {
+        let e = expect(&[], &["entra.empty-list"], vec![]);
+        let out = evaluate(
+            &e,
+            &exchange(get("/Users?filter=x"), response_json(204, Value::Null)),
+        );
+        assert_eq!(labels(&out), [("body".to_string(), false)]);
+        assert_eq!(out[0].actual, "the body is empty; 1 check not evaluated");
+        assert!(
+            out[0]
+                .impact
+                .as_deref()
+                .unwrap()
+                .contains(impact::SERVICE_INCOMPATIBLE)
         );
     }
 
