@@ -10,11 +10,12 @@ use super::guard;
 use super::interrupt::Interrupt;
 use super::ledger::{Entry, Ledger};
 use super::report::{CleanupReport, ScenarioResult, SnapshotResult, SnapshotState, StepResult, StepStatus};
+use crate::check::Verdict;
 use crate::check::outcome::CheckOutcome;
 use crate::report::event::RunEvent;
 use crate::http::exchange::{Exchange, Fault, FaultKind, SentRequest};
 use crate::http::{Client, OutgoingRequest};
-use crate::scenario::model::{CaptureSource, Method, Scenario, Severity, Step};
+use crate::scenario::model::{CaptureSource, Method, Scenario, Step};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{Semaphore, mpsc};
@@ -254,19 +255,17 @@ pub fn step_status(exchange: &Exchange, checks: &[CheckOutcome], strict: bool) -
     if exchange.fault.is_some() {
         return StepStatus::Errored;
     }
-    let failed = |c: &&CheckOutcome| !c.passed && (c.severity == Severity::Fail || strict);
-    if checks.iter().any(|c| failed(&c)) {
-        StepStatus::Failed
-    } else if checks.iter().any(|c| !c.passed) {
-        StepStatus::Warned
-    } else {
-        StepStatus::Passed
+    match crate::check::verdict(checks, strict) {
+        Verdict::Passed => StepStatus::Passed,
+        Verdict::Warned => StepStatus::Warned,
+        Verdict::Failed => StepStatus::Failed,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::model::Severity;
 
     #[test]
     fn ids_come_from_location_when_the_body_lacks_them() {
