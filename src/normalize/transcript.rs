@@ -295,6 +295,13 @@ mod tests {
                 })),
             ),
         );
+        let mut steps = vec![("create", create), ("group", group)];
+        steps.extend(later_steps(user_id, group_id, time));
+        steps
+    }
+
+    /// Filter, PATCH, a text error page and a transport fault.
+    fn later_steps(user_id: &str, group_id: &str, time: &str) -> Vec<(&'static str, Exchange)> {
         let filter = format!("/Users?filter=userName+eq+%22{PREFIX}alice%40example.com%22");
         let list = exchange(
             request("GET", &filter, None),
@@ -328,8 +335,6 @@ mod tests {
             retries: vec![],
         };
         vec![
-            ("create", create),
-            ("group", group),
             ("find", list),
             ("unlink", patch),
             ("broken", broken),

@@ -2,8 +2,9 @@
 
 use super::SnapshotError;
 use super::format::{Section, SectionDiff, canonical, section_diffs};
-use super::store::{self, Store};
+use super::store::{self, Store, Stored};
 use crate::run::report::{SnapshotResult, SnapshotState};
+use std::path::{Path, PathBuf};
 
 /// What a run may write to the snapshot directory.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -66,62 +67,82 @@ pub fn compare(
     transcript: &str,
     policy: Policy,
 ) -> Result<Comparison, SnapshotError> {
-    let snap = store.snap_path(baseline, scenario)?;
-    let pending = store.pending_path(baseline, scenario)?;
-    let text = canonical(transcript);
-    let writes = policy.mode != UpdateMode::No;
-    let result =
-        |state, path: &std::path::Path, pending: Option<&std::path::Path>| SnapshotResult {
-            state,
-            path: Some(path.display().to_string()),
-            pending: pending.map(|p| p.display().to_string()),
-        };
-
-    let Some(stored) = store.read(baseline, scenario)? else {
-        let result = match (policy.mode, policy.require_existing) {
-            (UpdateMode::Always, _) | (UpdateMode::Auto, false) => {
-                store::write(&snap, &text)?;
-                store::remove(&pending)?;
-                result(SnapshotState::New, &snap, None)
-            }
-            (UpdateMode::Auto, true) => {
-                store::write(&pending, &text)?;
-                result(SnapshotState::Missing, &snap, Some(&pending))
-            }
-            (UpdateMode::No, _) => result(SnapshotState::Missing, &snap, None),
-        };
-        return Ok(Comparison {
-            result,
-            diffs: Vec::new(),
-        });
+    let files = Files {
+        snap: store.snap_path(baseline, scenario)?,
+        pending: store.pending_path(baseline, scenario)?,
     };
+    let text = canonical(transcript);
+    match store.read(baseline, scenario)? {
+        None => Ok(Comparison {
+            result: when_missing(&files, &text, policy)?,
+            diffs: Vec::new(),
+        }),
+        Some(stored) => when_stored(&files, &stored, &text, policy.mode),
+    }
+}
 
-    let diffs = section_diffs(&stored.text, &text);
+/// The snapshot and its pending file on disk.
+struct Files {
+    snap: PathBuf,
+    pending: PathBuf,
+}
+
+fn shown(path: &Path) -> Option<String> {
+    Some(path.display().to_string())
+}
+
+fn when_missing(
+    files: &Files,
+    text: &str,
+    policy: Policy,
+) -> Result<SnapshotResult, SnapshotError> {
+    let (state, pending) = match (policy.mode, policy.require_existing) {
+        (UpdateMode::Always, _) | (UpdateMode::Auto, false) => {
+            store::write(&files.snap, text)?;
+            store::remove(&files.pending)?;
+            (SnapshotState::New, None)
+        }
+        (UpdateMode::Auto, true) => {
+            store::write(&files.pending, text)?;
+            (SnapshotState::Missing, shown(&files.pending))
+        }
+        (UpdateMode::No, _) => (SnapshotState::Missing, None),
+    };
+    Ok(SnapshotResult {
+        state,
+        path: shown(&files.snap),
+        pending,
+    })
+}
+
+fn when_stored(
+    files: &Files,
+    stored: &Stored,
+    text: &str,
+    mode: UpdateMode,
+) -> Result<Comparison, SnapshotError> {
+    let diffs = section_diffs(&stored.text, text);
     let mut result = SnapshotResult {
         state: SnapshotState::Matched,
         path: Some(stored.source.display()),
         pending: None,
     };
-    if diffs.is_empty() {
-        if writes {
-            store::remove(&pending)?;
+    match mode {
+        _ if diffs.is_empty() => {
+            if mode != UpdateMode::No {
+                store::remove(&files.pending)?;
+            }
         }
-        return Ok(Comparison { result, diffs });
-    }
-    match policy.mode {
         UpdateMode::Always => {
-            store::write(&snap, &text)?;
-            store::remove(&pending)?;
-            result = SnapshotResult {
-                state: SnapshotState::Updated,
-                path: Some(snap.display().to_string()),
-                pending: None,
-            };
+            store::write(&files.snap, text)?;
+            store::remove(&files.pending)?;
+            result.state = SnapshotState::Updated;
+            result.path = shown(&files.snap);
         }
         UpdateMode::Auto => {
-            store::write(&pending, &text)?;
+            store::write(&files.pending, text)?;
             result.state = SnapshotState::Mismatch;
-            result.pending = Some(pending.display().to_string());
+            result.pending = shown(&files.pending);
         }
         UpdateMode::No => result.state = SnapshotState::Mismatch,
     }
