@@ -77,7 +77,9 @@ impl Redactions {
             .patterns
             .iter()
             .map(|re| format!("regex {}", re.as_str()));
-        pointers.chain(patterns).collect::<Vec<_>>().join(", ")
+        // A line break would end the header line early and corrupt the snapshot layout.
+        let line = pointers.chain(patterns).collect::<Vec<_>>().join(", ");
+        line.replace('\r', "\\r").replace('\n', "\\n")
     }
 
     /// Replaces the value at every configured pointer with `[redacted]`.
@@ -180,6 +182,14 @@ mod tests {
             r.apply_patterns("a 123456 b 654321"),
             "a [redacted] b [redacted]"
         );
+    }
+
+    #[test]
+    fn description_stays_on_one_line() {
+        let mut r = Redactions::new();
+        r.add_pattern("a\nb").unwrap();
+        r.add_pointer("/x\ny").unwrap();
+        assert_eq!(r.describe(), "/x\\ny, regex a\\nb");
     }
 
     #[test]
