@@ -46,7 +46,7 @@ pub async fn run_all(
         let events = events.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.ok();
-            let (result, cleanup) = run_scenario(&scenario, &shared).await;
+            let (result, cleanup) = run_scenario(&scenario, &shared, &events).await;
             let _ = events.send(RunEvent::ScenarioFinished(Arc::new(result.clone())));
             (index, result, cleanup)
         });
@@ -72,6 +72,9 @@ pub async fn run_all(
     // Anything still outstanding (an interrupted or crashed scenario) is cleaned up here.
     let leftovers = shared.ledger.outstanding();
     if !leftovers.is_empty() {
+        let _ = events.send(RunEvent::CleanupStarted {
+            objects: leftovers.len(),
+        });
         let part = cleanup::delete_all(&shared.client, &shared.ledger, &leftovers, &shared.interrupt).await;
         cleanup::merge(&mut cleanup_report, part);
     }
@@ -83,7 +86,11 @@ pub async fn run_all(
 }
 
 /// Runs one scenario's steps in order, compares its snapshot, deletes what it created.
-async fn run_scenario(scenario: &Scenario, shared: &Shared) -> (ScenarioResult, CleanupReport) {
+async fn run_scenario(
+    scenario: &Scenario,
+    shared: &Shared,
+    events: &mpsc::UnboundedSender<RunEvent>,
+) -> (ScenarioResult, CleanupReport) {
     let started = Instant::now();
     let mut ctx = super::render::Context::new(scenario, shared);
     let mut steps: Vec<StepResult> = Vec::with_capacity(scenario.steps.len());
@@ -134,7 +141,20 @@ async fn run_scenario(scenario: &Scenario, shared: &Shared) -> (ScenarioResult, 
         });
     }
     let snapshot = match &shared.snapshots {
-        Some(plan) => super::snapshots::compare(plan, scenario, &mut steps, &ctx),
+        Some(plan) => {
+            let (result, problem) = super::snapshots::compare(
+                plan,
+                scenario,
+                &mut steps,
+                shared.client.target().base(),
+                &shared.prefix,
+                ctx.generated_values(),
+            );
+            if let Some(problem) = problem {
+                let _ = events.send(RunEvent::Notice(problem));
+            }
+            result
+        }
         None => SnapshotResult {
             state: SnapshotState::Skipped,
             path: None,
