@@ -402,6 +402,37 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_loads() {
+        let doc = include_str!("../../docs/scenario-format.md");
+        let start = doc.find("## A complete example").expect("example section");
+        let body = &doc[start..];
+        let open = body.find("```json\n").expect("json block") + "```json\n".len();
+        let close = body[open..].find("```").expect("closed block");
+        let s = parse_scenario("docs", &body[open..open + close], false)
+            .unwrap_or_else(|e| panic!("the documented example has errors:\n{e}"));
+        assert_eq!(s.name, "user-disable-default");
+        assert_eq!(s.steps.len(), 3);
+    }
+
+    #[test]
+    fn damaged_files_never_panic_and_always_locate_their_errors() {
+        for (_, text) in crate::scenario::builtin::files() {
+            for (i, c) in text.char_indices().step_by(3) {
+                let deleted = format!("{}{}", &text[..i], &text[i + c.len_utf8()..]);
+                let braced = format!("{}{{{{{}", &text[..i], &text[i..]);
+                for damaged in [&text[..i], deleted.as_str(), braced.as_str()] {
+                    if let Err(errs) = parse_scenario("d.json", damaged, false) {
+                        assert!(!errs.is_empty());
+                        for e in errs.errors() {
+                            assert!(e.line >= 1 && e.column >= 1 && e.span >= 1, "{e:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn json_syntax_errors_are_located() {
         let src = "{\n  \"name\": \"x\",\n  \"steps\": [1,]\n}";
         let e = error(src);
