@@ -5,6 +5,7 @@
 
 pub mod curl;
 pub mod detail;
+pub mod diagnostic;
 pub mod event;
 pub mod json;
 pub mod junit;
