@@ -225,29 +225,48 @@ pub fn get(ctx: &Ctx<'_>, kind: Kind, id: &str) -> Result<Response, ScimError> {
 }
 
 /// `GET /Users?filter=…` and `POST /Users/.search`.
-pub fn query(ctx: &Ctx<'_>, kind: Kind, query: &ListQuery) -> Result<Response, ScimError> {
+pub fn query(ctx: &Ctx<'_>, kind: Kind, query: ListQuery) -> Result<Response, ScimError> {
+    query_kinds(ctx, &[(kind, query)])
+}
+
+/// `POST /.search` at the root: users then groups, one page over both (RFC 7644 §3.4.3).
+pub fn search_all(ctx: &Ctx<'_>, body: &Value) -> Result<Response, ScimError> {
+    let users = list::from_search_body(Kind::User, body)?;
+    let groups = list::from_search_body(Kind::Group, body)?;
+    query_kinds(ctx, &[(Kind::User, users), (Kind::Group, groups)])
+}
+
+/// Runs one query per kind and pages over the concatenated results.
+fn query_kinds(ctx: &Ctx<'_>, queries: &[(Kind, ListQuery)]) -> Result<Response, ScimError> {
+    let Some((_, first)) = queries.first() else {
+        return Ok(scim_json(
+            StatusCode::OK,
+            &list::list_response(0, 1, Vec::new()),
+        ));
+    };
     let faults = &ctx.state.config.faults;
     let opts = RunOptions {
         eval: ctx.eval_options(),
         unique_index: !faults.duplicate_create_allowed,
     };
-    let matched = list::run(
-        kind,
-        ctx.state.store.collection(kind),
-        query.filter.as_ref(),
-        opts,
-    );
-    if faults.filter_miss_404 && query.filter.is_some() && matched.is_empty() {
+    let mut matched = Vec::new();
+    for (index, (kind, query)) in queries.iter().enumerate() {
+        let collection = ctx.state.store.collection(*kind);
+        let found = list::run(*kind, collection, query.filter.as_ref(), opts);
+        matched.extend(found.into_iter().map(|stored| (index, stored)));
+    }
+    if faults.filter_miss_404 && first.filter.is_some() && matched.is_empty() {
         return Err(ScimError::not_found("no resource matches the filter"));
     }
-    let resources = list::page(query, &matched)
+    let resources = list::page(first, &matched)
         .iter()
-        .map(|s| ctx.render(kind, s, &query.projection))
+        .map(|(index, stored)| {
+            let (kind, query) = &queries[*index];
+            ctx.render(*kind, stored, &query.projection)
+        })
         .collect();
-    Ok(scim_json(
-        StatusCode::OK,
-        &list::list_response(matched.len(), query.start_index, resources),
-    ))
+    let body = list::list_response(matched.len(), first.start_index, resources);
+    Ok(scim_json(StatusCode::OK, &body))
 }
 
 /// `PUT /Users/{id}`: replaces every writable attribute.

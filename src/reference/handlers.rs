@@ -114,16 +114,15 @@ fn serve(
     };
     match (endpoint, method) {
         (Endpoint::Collection(kind), &Method::GET) => {
-            crud::query(ctx, kind, &list::from_params(kind, &ctx.params)?)
+            crud::query(ctx, kind, list::from_params(kind, &ctx.params)?)
         }
         (Endpoint::Collection(kind), &Method::POST) => crud::create(ctx, kind, json_body(bytes)?),
         (Endpoint::Collection(_), m) => Err(method_not_allowed(m, "GET, POST")),
-        (Endpoint::Search(kind), &Method::POST) => crud::query(
-            ctx,
-            kind,
-            &list::from_search_body(kind, &json_body(bytes)?)?,
-        ),
-        (Endpoint::Search(_), m) => Err(method_not_allowed(m, "POST")),
+        (Endpoint::Search(kind), &Method::POST) => {
+            crud::query(ctx, kind, list::from_search_body(kind, &json_body(bytes)?)?)
+        }
+        (Endpoint::SearchAll, &Method::POST) => crud::search_all(ctx, &json_body(bytes)?),
+        (Endpoint::Search(_) | Endpoint::SearchAll, m) => Err(method_not_allowed(m, "POST")),
         (Endpoint::Resource(kind, id), &Method::GET) => crud::get(ctx, kind, &id),
         (Endpoint::Resource(kind, id), &Method::PUT) => {
             crud::replace(ctx, kind, &id, json_body(bytes)?)

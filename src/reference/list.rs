@@ -175,7 +175,7 @@ pub fn run(
 }
 
 /// The page of `matched` the query asks for.
-pub fn page<'a>(query: &ListQuery, matched: &'a [Arc<Stored>]) -> &'a [Arc<Stored>] {
+pub fn page<'a, T>(query: &ListQuery, matched: &'a [T]) -> &'a [T] {
     let from = (query.start_index - 1).min(matched.len());
     let count = query.count.unwrap_or(MAX_RESULTS);
     let to = from.saturating_add(count).min(matched.len());

@@ -15,10 +15,12 @@ pub enum Endpoint {
     Resource(Kind, String),
     /// `POST /Users/.search`.
     Search(Kind),
+    /// `POST /.search` at the root (every resource type).
+    SearchAll,
     ServiceProviderConfig,
     ResourceTypes(Option<String>),
     Schemas(Option<String>),
-    /// Endpoints the RFC defines that this server does not implement (`/Bulk`, `/Me`, root `/.search`).
+    /// Endpoints the RFC defines that this server does not implement (`/Bulk`, `/Me`).
     Unsupported(&'static str),
 }
 
@@ -85,9 +87,7 @@ pub fn parse_route(path: &str) -> Option<Route> {
         .collect::<String>();
     let rest = &segments[at + 1..];
     let endpoint = match (segments[at].as_str(), endpoint_name(&segments[at]), rest) {
-        (".search", _, []) => {
-            Endpoint::Unsupported("search across resource types is not supported")
-        }
+        (".search", _, []) => Endpoint::SearchAll,
         (_, Some("Users"), _) => resource_endpoint(Kind::User, rest)?,
         (_, Some("Groups"), _) => resource_endpoint(Kind::Group, rest)?,
         (_, Some("ServiceProviderConfig" | "ServiceProviderConfigs"), []) => {

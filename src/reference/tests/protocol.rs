@@ -208,6 +208,26 @@ async fn search_endpoint() {
         (reply.status, reply.body["totalResults"].clone()),
         (StatusCode::OK, json!(1))
     );
+    ep.group("Alice's team").await;
+    let everything =
+        json!({"filter": "userName sw \"alice\" or displayName sw \"alice\"", "count": 5});
+    let both = ep.post("/scim/v2/.search", everything).await;
+    let kinds: Vec<serde_json::Value> = both.body["Resources"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .map(|x| x["meta"]["resourceType"].clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(kinds, vec![json!("User"), json!("Group")]);
+    let second = ep
+        .post("/.search", json!({"startIndex": 2, "count": 1}))
+        .await;
+    assert_eq!(
+        second.body["Resources"][0]["displayName"],
+        json!("Alice's team")
+    );
 }
 
 #[test]
