@@ -10,7 +10,7 @@ use crate::report::event::Fanout;
 use crate::report::json::JsonReporter;
 use crate::report::junit::JunitReporter;
 use crate::report::styles::Styles;
-use crate::report::terminal::TerminalReporter;
+use crate::report::terminal::{TerminalOptions, TerminalReporter};
 use crate::run::interrupt::Interrupt;
 use std::io::Write;
 use std::time::Duration;
@@ -28,7 +28,13 @@ pub async fn run(args: RunArgs, env: &Environment, out: Out, mut err: Out) -> Ou
     };
     let styles = Styles::new(env.color(args.color));
     let mut fanout = Fanout::new();
-    fanout.push(TerminalReporter::new(out, styles, args.verbose));
+    fanout.push(TerminalReporter::new(
+        out,
+        TerminalOptions {
+            styles,
+            verbose: args.verbose,
+        },
+    ));
     if let Some(path) = &args.json {
         fanout.push(JsonReporter::new(path));
     }

@@ -1,3 +1,16 @@
 //! Reporters: terminal, JSON, JUnit, and the renderer for located input errors.
+//!
+//! The runner emits [`event::RunEvent`]s; each reporter implements [`event::Reporter`] and
+//! matches every event. JSON and JUnit are pure functions of the final `RunReport`.
 
+pub mod curl;
+pub mod detail;
+pub mod diagnostic;
+pub mod event;
+pub mod json;
+pub mod junit;
 pub mod styles;
+pub mod terminal;
+
+#[cfg(test)]
+pub(crate) mod test_support;

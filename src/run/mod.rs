@@ -212,7 +212,12 @@ pub fn outcome(report: &RunReport) -> Outcome {
             StepStatus::Passed | StepStatus::Warned | StepStatus::Skipped => Outcome::Passed,
         });
     }
-    if report.scenarios.iter().any(|s| s.snapshot.state == report::SnapshotState::Missing) {
+    if report.scenarios.iter().any(|s| {
+        matches!(
+            s.snapshot.state,
+            report::SnapshotState::Missing | report::SnapshotState::Mismatch
+        )
+    }) {
         outcome = outcome.worst(Outcome::SnapshotDrift);
     }
     outcome

@@ -10,11 +10,12 @@ use super::guard;
 use super::interrupt::Interrupt;
 use super::ledger::{Entry, Ledger};
 use super::report::{CleanupReport, ScenarioResult, SnapshotResult, SnapshotState, StepResult, StepStatus};
+use crate::check::Verdict;
 use crate::check::outcome::CheckOutcome;
 use crate::report::event::RunEvent;
 use crate::http::exchange::{Exchange, Fault, FaultKind, SentRequest};
 use crate::http::{Client, OutgoingRequest};
-use crate::scenario::model::{CaptureSource, Method, Scenario, Severity, Step};
+use crate::scenario::model::{CaptureSource, Method, Scenario, Step};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{Semaphore, mpsc};
@@ -45,7 +46,7 @@ pub async fn run_all(
         let events = events.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.ok();
-            let (result, cleanup) = run_scenario(&scenario, &shared).await;
+            let (result, cleanup) = run_scenario(&scenario, &shared, &events).await;
             let _ = events.send(RunEvent::ScenarioFinished(Arc::new(result.clone())));
             (index, result, cleanup)
         });
@@ -71,6 +72,9 @@ pub async fn run_all(
     // Anything still outstanding (an interrupted or crashed scenario) is cleaned up here.
     let leftovers = shared.ledger.outstanding();
     if !leftovers.is_empty() {
+        let _ = events.send(RunEvent::CleanupStarted {
+            objects: leftovers.len(),
+        });
         let part = cleanup::delete_all(&shared.client, &shared.ledger, &leftovers, &shared.interrupt).await;
         cleanup::merge(&mut cleanup_report, part);
     }
@@ -82,7 +86,11 @@ pub async fn run_all(
 }
 
 /// Runs one scenario's steps in order, compares its snapshot, deletes what it created.
-async fn run_scenario(scenario: &Scenario, shared: &Shared) -> (ScenarioResult, CleanupReport) {
+async fn run_scenario(
+    scenario: &Scenario,
+    shared: &Shared,
+    events: &mpsc::UnboundedSender<RunEvent>,
+) -> (ScenarioResult, CleanupReport) {
     let started = Instant::now();
     let mut ctx = super::render::Context::new(scenario, shared);
     let mut steps: Vec<StepResult> = Vec::with_capacity(scenario.steps.len());
@@ -133,7 +141,20 @@ async fn run_scenario(scenario: &Scenario, shared: &Shared) -> (ScenarioResult, 
         });
     }
     let snapshot = match &shared.snapshots {
-        Some(plan) => super::snapshots::compare(plan, scenario, &mut steps, &ctx),
+        Some(plan) => {
+            let (result, problem) = super::snapshots::compare(
+                plan,
+                scenario,
+                &mut steps,
+                shared.client.target().base(),
+                &shared.prefix,
+                ctx.generated_values(),
+            );
+            if let Some(problem) = problem {
+                let _ = events.send(RunEvent::Notice(problem));
+            }
+            result
+        }
         None => SnapshotResult {
             state: SnapshotState::Skipped,
             path: None,
@@ -254,19 +275,17 @@ pub fn step_status(exchange: &Exchange, checks: &[CheckOutcome], strict: bool) -
     if exchange.fault.is_some() {
         return StepStatus::Errored;
     }
-    let failed = |c: &&CheckOutcome| !c.passed && (c.severity == Severity::Fail || strict);
-    if checks.iter().any(|c| failed(&c)) {
-        StepStatus::Failed
-    } else if checks.iter().any(|c| !c.passed) {
-        StepStatus::Warned
-    } else {
-        StepStatus::Passed
+    match crate::check::verdict(checks, strict) {
+        Verdict::Passed => StepStatus::Passed,
+        Verdict::Warned => StepStatus::Warned,
+        Verdict::Failed => StepStatus::Failed,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::model::Severity;
 
     #[test]
     fn ids_come_from_location_when_the_body_lacks_them() {

@@ -1,3 +1,10 @@
-//! Scenario files: the model, the loader with located errors, and selection.
+//! Scenario files: the model, the loader with located errors, selection, and the catalogue
+//! compiled into the binary.
 
+pub mod builtin;
+pub mod error;
+pub mod load;
+pub mod locate;
 pub mod model;
+pub mod select;
+mod validate;

@@ -1,0 +1,236 @@
+//! The `ids` and `generated` rules' bookkeeping: which values are server ids, and the
+//! numbers their placeholders get.
+//!
+//! Ids are learned in a first pass over the whole scenario (a response's `id`, the `id` of
+//! each ListResponse resource, the last segment of `Location`), so a request can be
+//! normalized even when the id shows up there before the response that names it. Numbers
+//! are handed out in a second pass, in the order the transcript shows the values.
+
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Paths whose resources have protocol-defined ids (URNs, `User`) rather than server ids.
+const DISCOVERY: [&str; 4] = [
+    "schemas",
+    "resourcetypes",
+    "serviceproviderconfig",
+    "serviceproviderconfigs",
+];
+
+/// Server ids learned from one scenario, in the order they were learned.
+#[derive(Debug, Default)]
+pub(crate) struct Learned {
+    ids: Vec<String>,
+}
+
+impl Learned {
+    pub(crate) fn ids(&self) -> &[String] {
+        &self.ids
+    }
+
+    fn add(&mut self, id: &str) {
+        // URNs are schema names; an id that is one would rewrite every `schemas` entry.
+        if id.is_empty() || id.to_ascii_lowercase().starts_with("urn:") {
+            return;
+        }
+        if !self.ids.iter().any(|known| known == id) {
+            self.ids.push(id.to_string());
+        }
+    }
+
+    /// Learns from one response to a request for `path`.
+    pub(crate) fn learn(&mut self, path: &str, location: Option<&str>, body: Option<&Value>) {
+        if is_discovery(path) {
+            return;
+        }
+        if let Some(id) = location.and_then(last_segment) {
+            self.add(&id);
+        }
+        let Some(Value::Object(map)) = body else {
+            return;
+        };
+        if let Some(id) = map.get("id").and_then(id_text) {
+            self.add(&id);
+        }
+        if let Some(Value::Array(resources)) = map.get("Resources") {
+            for r in resources {
+                if let Some(id) = r.get("id").and_then(id_text) {
+                    self.add(&id);
+                }
+            }
+        }
+    }
+}
+
+/// An `id` value as text: strings as they are, integers in decimal.
+pub(crate) fn id_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn is_discovery(path: &str) -> bool {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    path.split('/')
+        .find(|s| !s.is_empty())
+        .is_some_and(|first| DISCOVERY.contains(&first.to_ascii_lowercase().as_str()))
+}
+
+/// The last non-empty path segment of a URL or path, percent-decoded.
+fn last_segment(url: &str) -> Option<String> {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let path = path.split_once("://").map_or(path, |(_, rest)| {
+        rest.split_once('/').map_or("", |(_, p)| p)
+    });
+    path.split('/').rfind(|s| !s.is_empty()).map(percent_decode)
+}
+
+/// Decodes `%XX` escapes; anything malformed is kept as it is.
+pub(crate) fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |at: usize| bytes.get(at).and_then(|b| (*b as char).to_digit(16));
+        match (bytes[i], hex(i + 1), hex(i + 2)) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Placeholder numbers of one kind (`id` or `uuid`), by first appearance.
+#[derive(Clone, Debug)]
+struct Numbering {
+    label: &'static str,
+    seen: HashMap<String, usize>,
+}
+
+impl Numbering {
+    fn new(label: &'static str) -> Numbering {
+        Numbering {
+            label,
+            seen: HashMap::new(),
+        }
+    }
+
+    fn name(&mut self, key: String, frozen: bool) -> String {
+        let label = self.label;
+        if let Some(n) = self.seen.get(&key) {
+            return format!("[{label}:{n}]");
+        }
+        if frozen {
+            return format!("[{label}:?]");
+        }
+        let n = self.seen.len() + 1;
+        self.seen.insert(key, n);
+        format!("[{label}:{n}]")
+    }
+}
+
+/// The numbering state of a transcript being rendered.
+///
+/// A frozen copy names values already seen and writes `[id:?]` for new ones; sorting uses it,
+/// so the order an endpoint happened to list things in never decides a number.
+#[derive(Clone, Debug)]
+pub(crate) struct Names {
+    ids: Numbering,
+    uuids: Numbering,
+    frozen: bool,
+}
+
+impl Names {
+    pub(crate) fn new() -> Names {
+        Names {
+            ids: Numbering::new("id"),
+            uuids: Numbering::new("uuid"),
+            frozen: false,
+        }
+    }
+
+    pub(crate) fn frozen(&self) -> Names {
+        Names {
+            frozen: true,
+            ..self.clone()
+        }
+    }
+
+    pub(crate) fn id(&mut self, raw: &str) -> String {
+        self.ids.name(raw.to_string(), self.frozen)
+    }
+
+    /// Generated values compare case-insensitively: endpoints may change their case.
+    pub(crate) fn uuid(&mut self, raw: &str) -> String {
+        self.uuids.name(raw.to_ascii_lowercase(), self.frozen)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn learns_from_id_resources_and_location() {
+        let mut l = Learned::default();
+        l.learn("/Users", Some("http://h/scim/Users/loc-1"), None);
+        l.learn("/Users", None, Some(&json!({"id": "u-1", "userName": "x"})));
+        l.learn(
+            "/Users?filter=x",
+            None,
+            Some(&json!({"Resources": [{"id": 42}, {"id": "u-1"}, {"id": ""}]})),
+        );
+        assert_eq!(l.ids(), ["loc-1", "u-1", "42"]);
+    }
+
+    #[test]
+    fn discovery_ids_and_urns_are_not_learned() {
+        let mut l = Learned::default();
+        l.learn(
+            "/ResourceTypes",
+            None,
+            Some(&json!({"Resources": [{"id": "User"}]})),
+        );
+        l.learn("/Schemas/urn:x", None, Some(&json!({"id": "urn:x"})));
+        l.learn("/Users", None, Some(&json!({"id": "urn:y"})));
+        assert!(l.ids().is_empty());
+    }
+
+    #[test]
+    fn location_segment_is_decoded_and_query_dropped() {
+        assert_eq!(
+            last_segment("https://h/a/b%40c?x=1").as_deref(),
+            Some("b@c")
+        );
+        assert_eq!(last_segment("/Users/7/").as_deref(), Some("7"));
+        assert_eq!(last_segment("https://h").as_deref(), None);
+    }
+
+    #[test]
+    fn percent_decode_keeps_malformed_escapes() {
+        assert_eq!(percent_decode("a%22b%2"), "a\"b%2");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+
+    #[test]
+    fn numbering_is_by_first_use_and_frozen_names_nothing_new() {
+        let mut n = Names::new();
+        assert_eq!(n.id("b"), "[id:1]");
+        assert_eq!(n.id("a"), "[id:2]");
+        assert_eq!(n.id("b"), "[id:1]");
+        let mut f = n.frozen();
+        assert_eq!(f.id("c"), "[id:?]");
+        assert_eq!(f.id("a"), "[id:2]");
+        assert_eq!(n.uuid("ABCD-1"), "[uuid:1]");
+        assert_eq!(n.uuid("abcd-1"), "[uuid:1]");
+    }
+}

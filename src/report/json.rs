@@ -1,0 +1,160 @@
+//! The JSON report: the whole `RunReport`, pretty, with its `format_version`, written
+//! atomically so a CI job never picks up half a file.
+
+use crate::report::event::{ReportError, Reporter, RunEvent};
+use crate::run::report::{FORMAT_VERSION, RunReport};
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The report as pretty JSON, ending with a newline.
+///
+/// `format_version` is always the version this build writes, whatever the value held,
+/// so a file never claims a layout it does not have.
+pub fn to_json_string(report: &RunReport) -> Result<String, ReportError> {
+    let mut value = serde_json::to_value(report).map_err(ReportError::Json)?;
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("format_version".into(), FORMAT_VERSION.into());
+    }
+    let mut text = serde_json::to_string_pretty(&value).map_err(ReportError::Json)?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Writes the JSON report to `path`, replacing it atomically.
+pub fn write_json(report: &RunReport, path: &Path) -> Result<(), ReportError> {
+    write_atomically(path, to_json_string(report)?.as_bytes())
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: readers
+/// see the old file or the new one, never a partial one. Creates missing parent folders.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let file_error = |source| ReportError::File {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir).map_err(file_error)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".to_string());
+    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let written = fs::File::create(&temp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| fs::rename(&temp, path));
+    if let Err(e) = written {
+        // Best effort: a leftover temp file is harmless but untidy.
+        let _ = fs::remove_file(&temp);
+        return Err(file_error(e));
+    }
+    Ok(())
+}
+
+/// Writes the JSON report when the run finishes.
+pub struct JsonReporter {
+    path: PathBuf,
+}
+
+impl JsonReporter {
+    pub fn new(path: impl Into<PathBuf>) -> JsonReporter {
+        JsonReporter { path: path.into() }
+    }
+}
+
+impl Reporter for JsonReporter {
+    fn handle(&mut self, event: &RunEvent) -> Result<(), ReportError> {
+        match event {
+            RunEvent::RunFinished(report) => write_json(report, &self.path),
+            // The file is the final report only; nothing is written before it is complete.
+            RunEvent::RunStarted(_)
+            | RunEvent::ScenarioFinished(_)
+            | RunEvent::Notice(_)
+            | RunEvent::Interrupted
+            | RunEvent::CleanupStarted { .. }
+            | RunEvent::CleanupFinished(_) => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::test_support::sample_report;
+    use std::sync::Arc;
+
+    fn scratch_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "scimreplay-json-test-{name}-{}",
+            std::process::id()
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn json_report_snapshot() {
+        let text = to_json_string(&sample_report()).expect("serializes");
+        insta::assert_snapshot!(text);
+    }
+
+    #[test]
+    fn json_report_round_trips_and_carries_the_version() {
+        let mut report = sample_report();
+        report.format_version = 0;
+        let text = to_json_string(&report).expect("serializes");
+        let back: RunReport = serde_json::from_str(&text).expect("parses back");
+        assert_eq!(back.format_version, FORMAT_VERSION);
+        report.format_version = FORMAT_VERSION;
+        assert_eq!(back, report);
+    }
+
+    #[test]
+    fn written_file_replaces_the_old_one_and_leaves_no_temp_file() {
+        let dir = scratch_dir("write");
+        let path = dir.join("nested").join("report.json");
+        write_atomically(&path, b"old").expect("first write");
+        let mut reporter = JsonReporter::new(&path);
+        let report = sample_report();
+        reporter
+            .handle(&RunEvent::ScenarioFinished(Arc::new(
+                report.scenarios[0].clone(),
+            )))
+            .expect("ignored");
+        assert_eq!(
+            fs::read(&path).expect("exists"),
+            b"old",
+            "only the final report is written"
+        );
+        reporter
+            .handle(&RunEvent::RunFinished(Arc::new(report.clone())))
+            .expect("writes");
+        let text = fs::read_to_string(&path).expect("exists");
+        assert_eq!(text, to_json_string(&report).expect("serializes"));
+        let names: Vec<_> = fs::read_dir(path.parent().expect("has a parent"))
+            .expect("lists")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("report.json")]);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn unwritable_path_is_a_located_error() {
+        let dir = scratch_dir("error");
+        fs::create_dir_all(&dir).expect("creates");
+        // A directory where the file should go: the rename must fail.
+        let path = dir.join("report.json");
+        fs::create_dir_all(path.join("inside")).expect("creates");
+        let err = write_json(&sample_report(), &path).expect_err("cannot replace a directory");
+        assert!(
+            matches!(&err, ReportError::File { path: p, .. } if p == &path),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("report.json"), "{err}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+}

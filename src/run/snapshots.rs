@@ -1,0 +1,61 @@
+//! Glue between a finished scenario and the snapshot store: build the normalized
+//! transcript, compare it with the baseline, and mark the steps whose section drifted.
+
+use super::SnapshotPlan;
+use super::report::{SnapshotResult, SnapshotState, StepResult, StepStatus};
+use crate::normalize::Normalizer;
+use crate::scenario::model::Scenario;
+use crate::snapshot::{self, Policy, Store};
+
+/// Compares one scenario's transcript; returns the result and, on a store failure, why.
+pub fn compare(
+    plan: &SnapshotPlan,
+    scenario: &Scenario,
+    steps: &mut [StepResult],
+    base: &str,
+    prefix: &str,
+    generated: Vec<String>,
+) -> (SnapshotResult, Option<String>) {
+    let normalizer = Normalizer::new(base, prefix).with_generated(generated);
+    let snapshotted: Vec<(&str, &crate::http::exchange::Exchange)> = scenario
+        .steps
+        .iter()
+        .zip(steps.iter())
+        .filter(|(spec, _)| !spec.no_snapshot)
+        .filter_map(|(_, result)| result.exchange.as_ref().map(|e| (result.id.as_str(), e)))
+        .collect();
+    let transcript = normalizer.transcript(&scenario.name, &snapshotted);
+    let store = store(plan);
+    let policy = Policy {
+        mode: plan.mode,
+        require_existing: plan.require,
+    };
+    match snapshot::compare(&store, &plan.baseline, &scenario.name, &transcript, policy) {
+        Ok(comparison) => {
+            if comparison.result.state == SnapshotState::Mismatch {
+                for (step_id, diff) in comparison.step_diffs() {
+                    if let Some(step) = steps.iter_mut().find(|s| s.id == step_id) {
+                        step.snapshot_diff = Some(diff);
+                        if matches!(step.status, StepStatus::Passed | StepStatus::Warned) {
+                            step.status = StepStatus::Drift;
+                        }
+                    }
+                }
+            }
+            (comparison.result, None)
+        }
+        Err(e) => (
+            SnapshotResult {
+                state: SnapshotState::Skipped,
+                path: None,
+                pending: None,
+            },
+            Some(format!("snapshot of `{}` not compared: {e}", scenario.name)),
+        ),
+    }
+}
+
+/// The store for a plan: the folder on disk, plus the baselines compiled into the binary.
+pub fn store(plan: &SnapshotPlan) -> Store {
+    Store::new(plan.root.clone()).with_embedded(crate::scenario::builtin::snapshots())
+}

@@ -1,0 +1,9 @@
+//! The integration test binary: the whole pipeline against wiremock endpoints, the built-in
+//! reference endpoint, and the real binary.
+
+mod support;
+
+mod checks;
+mod cli;
+mod exit_codes;
+mod safety;

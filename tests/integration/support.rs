@@ -1,0 +1,142 @@
+//! Shared helpers: scenario files in temp dirs, running the CLI in-process, wiremock setup.
+
+use clap::Parser;
+use scimreplay::cli::{Environment, Out, args::Cli, dispatch};
+use scimreplay::exit::Outcome;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+pub const TOKEN: &str = "test-token-5f1d2c9a7b3e";
+
+/// A temporary folder removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("scimreplay-it-{label}-{}", uuid_like()));
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Writes a file and returns its path.
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.0.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent");
+        }
+        std::fs::write(&path, contents).expect("write file");
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!("{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+}
+
+/// What one in-process CLI invocation produced.
+pub struct CliRun {
+    pub outcome: Outcome,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `scimreplay <args>` in-process with a fixed environment (token set, no colour, no CI).
+pub async fn cli(args: &[&str]) -> CliRun {
+    cli_env(args, &[("SCIMREPLAY_TOKEN", TOKEN)]).await
+}
+
+pub async fn cli_env(args: &[&str], vars: &[(&str, &str)]) -> CliRun {
+    let argv = std::iter::once("scimreplay").chain(args.iter().copied());
+    let env = Environment::fixed(vars, false);
+    let (out, out_buf) = Out::buffer();
+    let (err, err_buf) = Out::buffer();
+    let outcome = match Cli::try_parse_from(argv) {
+        Ok(parsed) => dispatch(parsed, &env, out, err).await,
+        Err(e) => {
+            return CliRun {
+                outcome: Outcome::InvalidInput,
+                stdout: String::new(),
+                stderr: e.to_string(),
+            };
+        }
+    };
+    CliRun {
+        outcome,
+        stdout: out_buf.contents(),
+        stderr: err_buf.contents(),
+    }
+}
+
+/// Runs one scenario (given as JSON) against `target`, with snapshots off, returning the
+/// CLI result and the JSON report.
+pub async fn run_scenario(target: &str, scenario: &Value) -> (CliRun, Value) {
+    let dir = TempDir::new("scenario");
+    let file = dir.write("scenario.json", &serde_json::to_string_pretty(scenario).unwrap());
+    let report = dir.path().join("report.json");
+    let state = dir.path().join("state");
+    let run = cli(&[
+        "run",
+        "--target",
+        target,
+        "--no-builtin",
+        "--scenarios",
+        file.to_str().unwrap(),
+        "--no-snapshots",
+        "--json",
+        report.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--color",
+        "never",
+        "--timeout",
+        "5",
+    ])
+    .await;
+    let json = std::fs::read_to_string(&report)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or(Value::Null);
+    (run, json)
+}
+
+/// The checks of one step in a JSON report: (check, passed) pairs.
+pub fn step_checks(report: &Value, step: &str) -> Vec<(String, bool, String)> {
+    report["scenarios"][0]["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["id"] == step)
+        .flat_map(|s| s["checks"].as_array().cloned().unwrap_or_default())
+        .map(|c| {
+            (
+                c["check"].as_str().unwrap_or_default().to_string(),
+                c["passed"].as_bool().unwrap_or(false),
+                c["actual"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The status of one step in a JSON report.
+pub fn step_status(report: &Value, step: &str) -> String {
+    report["scenarios"][0]["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|s| s["id"] == step)
+        .and_then(|s| s["status"].as_str())
+        .unwrap_or("missing")
+        .to_string()
+}
