@@ -67,10 +67,10 @@ mod tests {
                 .all(|p| p.starts_with("scenarios/") && p.ends_with(".json"))
         );
         assert!(
-            paths.contains(&"scenarios/connection/test-connection.json"),
+            paths.contains(&"scenarios/connection/connection-probe-username.json"),
             "{paths:?}"
         );
-        assert!(source("scenarios/connection/test-connection.json").is_some());
+        assert!(source("scenarios/connection/connection-probe-username.json").is_some());
         assert!(source("scenarios/nope.json").is_none());
     }
 }
