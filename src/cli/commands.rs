@@ -55,10 +55,11 @@ pub async fn run(args: RunArgs, env: &Environment, out: Out, mut err: Out) -> Ou
 
 /// `scimreplay list`.
 pub fn list(args: ListArgs, env: &Environment, mut out: Out, mut err: Out) -> Outcome {
-    let scenarios = match resolve::scenarios(&args.select, env.color(super::args::ColorChoice::Auto)) {
-        Ok(s) => s,
-        Err(e) => return fail_input(&mut err, e),
-    };
+    let scenarios =
+        match resolve::scenarios(&args.select, env.color(super::args::ColorChoice::Auto)) {
+            Ok(s) => s,
+            Err(e) => return fail_input(&mut err, e),
+        };
     if args.json {
         let rows: Vec<serde_json::Value> = scenarios
             .iter()
@@ -69,15 +70,35 @@ pub fn list(args: ListArgs, env: &Environment, mut out: Out, mut err: Out) -> Ou
                 })
             })
             .collect();
-        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        );
         return Outcome::Passed;
     }
-    let name_w = scenarios.iter().map(|s| s.name.len()).max().unwrap_or(4).max(4);
+    let name_w = scenarios
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     let tags: Vec<String> = scenarios.iter().map(|s| s.tags.join(",")).collect();
     let tag_w = tags.iter().map(String::len).max().unwrap_or(4).clamp(4, 28);
-    let _ = writeln!(out, "{:name_w$}  {:16}  {:tag_w$}  SUMMARY", "NAME", "DIALECT", "TAGS");
+    let _ = writeln!(
+        out,
+        "{:name_w$}  {:16}  {:tag_w$}  SUMMARY",
+        "NAME", "DIALECT", "TAGS"
+    );
     for (s, t) in scenarios.iter().zip(&tags) {
-        let _ = writeln!(out, "{:name_w$}  {:16}  {:tag_w$}  {}", s.name, s.dialect.as_str(), t, s.summary);
+        let _ = writeln!(
+            out,
+            "{:name_w$}  {:16}  {:tag_w$}  {}",
+            s.name,
+            s.dialect.as_str(),
+            t,
+            s.summary
+        );
     }
     let _ = writeln!(out, "\n{} scenarios", scenarios.len());
     Outcome::Passed
@@ -102,7 +123,11 @@ pub fn show(args: ShowArgs, env: &Environment, mut out: Out, mut err: Out) -> Ou
         Err(e) => return fail_input(&mut err, e.into()),
     };
     for scenario in &scenarios {
-        let _ = write!(out, "{}", crate::report::show::render(scenario, target.as_ref(), styles));
+        let _ = write!(
+            out,
+            "{}",
+            crate::report::show::render(scenario, target.as_ref(), styles)
+        );
     }
     Outcome::Passed
 }
@@ -114,7 +139,13 @@ pub enum Settle {
 }
 
 /// `scimreplay accept` / `scimreplay reject`.
-pub fn settle(args: SnapshotArgs, how: Settle, _env: &Environment, mut out: Out, mut err: Out) -> Outcome {
+pub fn settle(
+    args: SnapshotArgs,
+    how: Settle,
+    _env: &Environment,
+    mut out: Out,
+    mut err: Out,
+) -> Outcome {
     let store = crate::run::snapshots::store(&args.snapshot_dir);
     let filter = match Filter::new(&args.names) {
         Ok(f) => f,
@@ -126,7 +157,11 @@ pub fn settle(args: SnapshotArgs, how: Settle, _env: &Environment, mut out: Out,
     };
     match result {
         Ok(done) if done.is_empty() => {
-            let _ = writeln!(out, "no pending snapshots under {}", args.snapshot_dir.display());
+            let _ = writeln!(
+                out,
+                "no pending snapshots under {}",
+                args.snapshot_dir.display()
+            );
             Outcome::Passed
         }
         Ok(done) => {
@@ -201,7 +236,12 @@ pub async fn cleanup(args: CleanupArgs, env: &Environment, out: Out, mut err: Ou
         let target = match args.target.as_deref().map(Target::parse) {
             Some(Ok(t)) => t,
             Some(Err(e)) => return fail_input(&mut err, e.into()),
-            None => return fail_input(&mut err, InputError("error: --prefix needs --target".into())),
+            None => {
+                return fail_input(
+                    &mut err,
+                    InputError("error: --prefix needs --target".into()),
+                );
+            }
         };
         let client = match Client::new(target, Some(token), options) {
             Ok(c) => c,

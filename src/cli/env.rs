@@ -24,14 +24,20 @@ impl Environment {
     /// A fixed environment, for tests.
     pub fn fixed(vars: &[(&str, &str)], terminal: bool) -> Environment {
         Environment {
-            vars: vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            vars: vars
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             stdout_is_terminal: terminal,
             stdin_is_terminal: terminal,
         }
     }
 
     pub fn var(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     /// Running under CI (`CI` set to anything but `false`/`0`).

@@ -41,10 +41,15 @@ pub fn scenarios(args: &ScenarioArgs, color: bool) -> Result<Vec<Scenario>, Inpu
     let styles = crate::report::styles::Styles::new(color);
     let mut all = Vec::new();
     if !args.no_builtin {
-        all.extend(crate::scenario::builtin::load_builtin().map_err(|e| InputError(e.render(styles)))?);
+        all.extend(
+            crate::scenario::builtin::load_builtin().map_err(|e| InputError(e.render(styles)))?,
+        );
     }
     if !args.scenarios.is_empty() {
-        all.extend(crate::scenario::load::load_paths(&args.scenarios).map_err(|e| InputError(e.render(styles)))?);
+        all.extend(
+            crate::scenario::load::load_paths(&args.scenarios)
+                .map_err(|e| InputError(e.render(styles)))?,
+        );
     }
     if args.no_builtin && args.scenarios.is_empty() {
         return Err(InputError(
@@ -61,7 +66,9 @@ pub fn scenarios(args: &ScenarioArgs, color: bool) -> Result<Vec<Scenario>, Inpu
     let vars = parse_vars(&args.var)?;
     crate::template::apply_var_overrides(&mut chosen, &vars)?;
     if chosen.is_empty() {
-        return Err(InputError("error: no scenario matches the selection".into()));
+        return Err(InputError(
+            "error: no scenario matches the selection".into(),
+        ));
     }
     Ok(chosen)
 }
@@ -72,7 +79,9 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
         return Err(InputError("error: --jobs must be at least 1".into()));
     }
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(InputError("error: --timeout must be a positive number of seconds".into()));
+        return Err(InputError(
+            "error: --timeout must be a positive number of seconds".into(),
+        ));
     }
     let color = env.color(args.color);
     let scenarios = scenarios(&args.select, color)?;
@@ -94,10 +103,12 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
         }
     };
     let cacert_pem = match &args.cacert {
-        Some(path) => Some(
-            std::fs::read(path)
-                .map_err(|e| InputError(format!("error: failed to read --cacert {}: {e}", path.display())))?,
-        ),
+        Some(path) => Some(std::fs::read(path).map_err(|e| {
+            InputError(format!(
+                "error: failed to read --cacert {}: {e}",
+                path.display()
+            ))
+        })?),
         None => None,
     };
     let client = ClientOptions {
@@ -143,7 +154,12 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
 /// Reads a CA file for commands other than `run`.
 pub fn read_cacert(path: Option<&PathBuf>) -> Result<Option<Vec<u8>>, InputError> {
     path.map(|p| {
-        std::fs::read(p).map_err(|e| InputError(format!("error: failed to read --cacert {}: {e}", p.display())))
+        std::fs::read(p).map_err(|e| {
+            InputError(format!(
+                "error: failed to read --cacert {}: {e}",
+                p.display()
+            ))
+        })
     })
     .transpose()
 }
@@ -156,7 +172,10 @@ mod tests {
     fn vars_must_be_key_value() {
         assert_eq!(
             parse_vars(&["domain=acme.io".into(), "x==y".into()]).unwrap(),
-            vec![("domain".into(), "acme.io".into()), ("x".into(), "=y".into())]
+            vec![
+                ("domain".into(), "acme.io".into()),
+                ("x".into(), "=y".into())
+            ]
         );
         let err = parse_vars(&["domain".into()]).unwrap_err();
         assert!(err.0.contains("KEY=VALUE"), "{}", err.0);

@@ -15,13 +15,23 @@ use std::io::Write;
 pub const PREFIX_ROOT: &str = "scimreplay-";
 
 /// Deletes what unfinished ledgers still list.
-pub async fn finish_ledgers(args: &CleanupArgs, token: Secret, options: ClientOptions, mut out: Out, mut err: Out) -> Outcome {
+pub async fn finish_ledgers(
+    args: &CleanupArgs,
+    token: Secret,
+    options: ClientOptions,
+    mut out: Out,
+    mut err: Out,
+) -> Outcome {
     let files = match &args.ledger {
         Some(file) => vec![file.clone()],
         None => ledger::list(&args.state_dir.join("ledgers")),
     };
     if files.is_empty() {
-        let _ = writeln!(out, "no ledgers under {}; nothing to clean up", args.state_dir.join("ledgers").display());
+        let _ = writeln!(
+            out,
+            "no ledgers under {}; nothing to clean up",
+            args.state_dir.join("ledgers").display()
+        );
         return Outcome::Passed;
     }
     let interrupt = Interrupt::new();
@@ -107,7 +117,13 @@ pub struct Found {
 }
 
 /// Lists (and with `delete`, removes) users and groups whose name starts with `prefix`.
-pub async fn sweep(client: &Client, prefix: &str, delete: bool, mut out: Out, mut err: Out) -> Outcome {
+pub async fn sweep(
+    client: &Client,
+    prefix: &str,
+    delete: bool,
+    mut out: Out,
+    mut err: Out,
+) -> Outcome {
     if !prefix.starts_with(PREFIX_ROOT) || prefix.len() < PREFIX_ROOT.len() {
         let _ = writeln!(
             err,
@@ -127,10 +143,19 @@ pub async fn sweep(client: &Client, prefix: &str, delete: bool, mut out: Out, mu
         }
     }
     if found.is_empty() {
-        let _ = writeln!(out, "no users or groups named `{prefix}*` at {}", client.target().display());
+        let _ = writeln!(
+            out,
+            "no users or groups named `{prefix}*` at {}",
+            client.target().display()
+        );
         return Outcome::Passed;
     }
-    let _ = writeln!(out, "{} object(s) named `{prefix}*` at {}:", found.len(), client.target().display());
+    let _ = writeln!(
+        out,
+        "{} object(s) named `{prefix}*` at {}:",
+        found.len(),
+        client.target().display()
+    );
     if !delete {
         for f in &found {
             let _ = writeln!(out, "  {}  {}", f.path, f.name);
@@ -149,16 +174,27 @@ pub async fn sweep(client: &Client, prefix: &str, delete: bool, mut out: Out, mu
             }
             (Some(r), _) => {
                 left += 1;
-                let _ = writeln!(out, "  LEFT {}  {}: DELETE answered {}", f.path, f.name, r.status);
+                let _ = writeln!(
+                    out,
+                    "  LEFT {}  {}: DELETE answered {}",
+                    f.path, f.name, r.status
+                );
             }
             (None, fault) => {
                 left += 1;
-                let why = fault.as_ref().map(|f| f.message.as_str()).unwrap_or("no answer");
+                let why = fault
+                    .as_ref()
+                    .map(|f| f.message.as_str())
+                    .unwrap_or("no answer");
                 let _ = writeln!(out, "  LEFT {}  {}: {why}", f.path, f.name);
             }
         }
     }
-    if left > 0 { Outcome::CleanupIncomplete } else { Outcome::Passed }
+    if left > 0 {
+        Outcome::CleanupIncomplete
+    } else {
+        Outcome::Passed
+    }
 }
 
 fn request(method: Method, path: &str, query: Vec<(String, String)>) -> OutgoingRequest {
@@ -174,7 +210,12 @@ fn request(method: Method, path: &str, query: Vec<(String, String)>) -> Outgoing
 }
 
 /// Pages through a collection (RFC 7644 §3.4.2.4) and keeps names starting with `prefix`.
-async fn list_matching(client: &Client, collection: &str, name_attr: &str, prefix: &str) -> Result<Vec<Found>, String> {
+async fn list_matching(
+    client: &Client,
+    collection: &str,
+    name_attr: &str,
+    prefix: &str,
+) -> Result<Vec<Found>, String> {
     const PAGE: usize = 100;
     const MAX_PAGES: usize = 1000;
     let mut found = Vec::new();
@@ -184,7 +225,9 @@ async fn list_matching(client: &Client, collection: &str, name_attr: &str, prefi
             ("startIndex".to_string(), start.to_string()),
             ("count".to_string(), PAGE.to_string()),
         ];
-        let exchange = client.send(&request(Method::Get, &format!("/{collection}"), query)).await;
+        let exchange = client
+            .send(&request(Method::Get, &format!("/{collection}"), query))
+            .await;
         let response = match (exchange.response, exchange.fault) {
             (_, Some(f)) => return Err(f.message),
             (Some(r), None) if r.status == 200 => r,
@@ -192,9 +235,16 @@ async fn list_matching(client: &Client, collection: &str, name_attr: &str, prefi
             (None, None) => return Err("no answer".into()),
         };
         let body = response.json.ok_or("the answer is not JSON")?;
-        let resources = body.get("Resources").and_then(Value::as_array).cloned().unwrap_or_default();
+        let resources = body
+            .get("Resources")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         found.extend(matching(&resources, collection, name_attr, prefix));
-        let total = body.get("totalResults").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let total = body
+            .get("totalResults")
+            .and_then(Value::as_u64)
+            .unwrap_or(0) as usize;
         if resources.is_empty() || start - 1 + resources.len() >= total {
             return Ok(found);
         }
@@ -204,7 +254,12 @@ async fn list_matching(client: &Client, collection: &str, name_attr: &str, prefi
 }
 
 /// The resources whose name starts with `prefix` (case-insensitively: endpoints may lower-case).
-pub fn matching(resources: &[Value], collection: &str, name_attr: &str, prefix: &str) -> Vec<Found> {
+pub fn matching(
+    resources: &[Value],
+    collection: &str,
+    name_attr: &str,
+    prefix: &str,
+) -> Vec<Found> {
     let prefix = prefix.to_lowercase();
     resources
         .iter()

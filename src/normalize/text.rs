@@ -140,6 +140,16 @@ impl<'n> Rules<'n> {
         self.normalizer.redactions.apply_patterns(&out)
     }
 
+    /// An object member name: only values the run itself put there (generated uuids, the
+    /// prefix) are replaced, e.g. a custom extension URN built from `{{uuid}}`.
+    pub(crate) fn key(&self, k: &str, names: &mut Names) -> String {
+        let mut out = self.replace_generated(k, names);
+        if let Some(prefix) = &self.normalizer.prefix {
+            out = prefix.replace_all(&out, "[prefix]").into_owned();
+        }
+        out
+    }
+
     fn replace_generated(&self, s: &str, names: &mut Names) -> String {
         match &self.generated {
             Some(re) => re

@@ -404,6 +404,21 @@ mod tests {
     }
 
     #[test]
+    fn generated_values_in_member_names_are_replaced() {
+        let ext =
+            "urn:ietf:params:scim:schemas:extension:9d1c0f7e-0000-4000-8000-00000000beef:2.0:User";
+        let read = exchange(
+            request("GET", "/Users/u-1", None),
+            response(200, &[], Some(json!({"id": "u-1", ext: {"badge": "42"}}))),
+        );
+        let n =
+            Normalizer::new(BASE, PREFIX).with_generated(["9d1c0f7e-0000-4000-8000-00000000beef"]);
+        let text = n.transcript("ext", &[("read", &read)]);
+        assert!(text.contains("extension:[uuid:1]:2.0:User"), "{text}");
+        assert!(!text.contains("beef"), "{text}");
+    }
+
+    #[test]
     fn pointer_redactions_apply_before_other_rules() {
         let mut r = Redactions::new();
         r.add_pointer("/Resources/*/emails").unwrap();

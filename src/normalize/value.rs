@@ -38,11 +38,14 @@ pub(crate) fn normalize(
         Value::String(s) => Value::String(rules.string(s, slot, names)),
         Value::Number(n) => number(rules, n, slot, names),
         Value::Object(map) => {
-            let mut members: Vec<(&String, &Value)> = map.iter().collect();
-            members.sort_by(|a, b| a.0.cmp(b.0));
+            let mut members: Vec<(String, &String, &Value)> = map
+                .iter()
+                .map(|(k, v)| (rules.key(k, names), k, v))
+                .collect();
+            members.sort_by(|a, b| a.0.cmp(&b.0));
             let mut out = Map::new();
-            for (k, v) in members {
-                out.insert(k.clone(), normalize(rules, v, Some(k), key, names));
+            for (shown, k, v) in members {
+                out.insert(shown, normalize(rules, v, Some(k), key, names));
             }
             Value::Object(out)
         }

@@ -8,8 +8,8 @@ pub mod detail;
 pub mod diagnostic;
 pub mod event;
 pub mod json;
-pub mod show;
 pub mod junit;
+pub mod show;
 pub mod styles;
 pub mod terminal;
 

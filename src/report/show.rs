@@ -40,10 +40,20 @@ pub fn render(scenario: &Scenario, target: Option<&Target>, styles: Styles) -> S
         }
     }
     let _ = writeln!(out, "  file: {}", styles.accent(&scenario.origin.file));
-    let _ = writeln!(out, "  run.prefix: {EXAMPLE_PREFIX} (an example; unique per run)");
+    let _ = writeln!(
+        out,
+        "  run.prefix: {EXAMPLE_PREFIX} (an example; unique per run)"
+    );
     for (name, value) in &scenario.vars {
-        let shown = ctx.vars().get(name).cloned().unwrap_or_else(|| value.clone());
-        let _ = writeln!(out, "  var {name} = {shown}   (override with --var {name}=...)");
+        let shown = ctx
+            .vars()
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| value.clone());
+        let _ = writeln!(
+            out,
+            "  var {name} = {shown}   (override with --var {name}=...)"
+        );
     }
     for (n, step) in scenario.steps.iter().enumerate() {
         let _ = writeln!(out);
@@ -53,8 +63,19 @@ pub fn render(scenario: &Scenario, target: Option<&Target>, styles: Styles) -> S
     out
 }
 
-fn step_block(out: &mut String, n: usize, step: &Step, base: &str, ctx: &mut Context, styles: Styles) {
-    let note = step.note.as_deref().map(|n| format!(" — {n}")).unwrap_or_default();
+fn step_block(
+    out: &mut String,
+    n: usize,
+    step: &Step,
+    base: &str,
+    ctx: &mut Context,
+    styles: Styles,
+) {
+    let note = step
+        .note
+        .as_deref()
+        .map(|n| format!(" — {n}"))
+        .unwrap_or_default();
     let _ = writeln!(out, "  {n}. {}{note}", styles.bold(&step.id));
     let (spec, expect) = match render_step(step, ctx) {
         Ok(rendered) => rendered,
@@ -65,7 +86,11 @@ fn step_block(out: &mut String, n: usize, step: &Step, base: &str, ctx: &mut Con
     };
     let mut url = format!("{}/{}", base, spec.path.trim_start_matches('/'));
     if !spec.query.is_empty() {
-        let pairs: Vec<(String, String)> = spec.query.iter().map(|q| (q.name.clone(), q.value.clone())).collect();
+        let pairs: Vec<(String, String)> = spec
+            .query
+            .iter()
+            .map(|q| (q.name.clone(), q.value.clone()))
+            .collect();
         url.push('?');
         url.push_str(&encode_query(&pairs, spec.query_style));
     }
@@ -75,13 +100,19 @@ fn step_block(out: &mut String, n: usize, step: &Step, base: &str, ctx: &mut Con
             let _ = writeln!(out, "     Authorization: Bearer $SCIMREPLAY_TOKEN");
         }
         AuthMode::Invalid => {
-            let _ = writeln!(out, "     Authorization: Bearer <a deliberately wrong token>");
+            let _ = writeln!(
+                out,
+                "     Authorization: Bearer <a deliberately wrong token>"
+            );
         }
         AuthMode::None => {
             let _ = writeln!(out, "     (no Authorization header)");
         }
     }
-    let custom_type = spec.headers.keys().any(|k| k.eq_ignore_ascii_case("content-type"));
+    let custom_type = spec
+        .headers
+        .keys()
+        .any(|k| k.eq_ignore_ascii_case("content-type"));
     if spec.body.is_some() && !custom_type {
         let _ = writeln!(out, "     Content-Type: {ENTRA_REQUEST_CONTENT_TYPE}");
     }
@@ -102,7 +133,12 @@ fn step_block(out: &mut String, n: usize, step: &Step, base: &str, ctx: &mut Con
     expects.extend(expect.checks.iter().map(|c| c.name.clone()));
     expects.extend(expect.json.iter().map(describe_assertion));
     if !expects.is_empty() {
-        let _ = writeln!(out, "     {} {}", styles.dim("expect:"), expects.join(" · "));
+        let _ = writeln!(
+            out,
+            "     {} {}",
+            styles.dim("expect:"),
+            expects.join(" · ")
+        );
     }
     for (name, source) in &step.capture {
         let _ = writeln!(out, "     {} {name} ← {source}", styles.dim("capture:"));
@@ -145,10 +181,19 @@ mod tests {
         let scenario = parse_scenario("s.json", source, false).unwrap();
         let target = Target::parse("https://api.contoso.com/scim/").unwrap();
         let text = render(&scenario, Some(&target), Styles::plain());
-        assert!(text.contains("POST https://api.contoso.com/scim/Users"), "{text}");
-        assert!(text.contains("\"userName\": \"scimreplay-3f9a1c-alice@example.com\""), "{text}");
+        assert!(
+            text.contains("POST https://api.contoso.com/scim/Users"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"userName\": \"scimreplay-3f9a1c-alice@example.com\""),
+            "{text}"
+        );
         assert!(text.contains("GET https://api.contoso.com/scim/Users/<alice from step create>?excludedAttributes=members"), "{text}");
-        assert!(text.contains("expect: status 201 · scim.resource"), "{text}");
+        assert!(
+            text.contains("expect: status 201 · scim.resource"),
+            "{text}"
+        );
         assert!(text.contains("var domain = example.com"), "{text}");
         assert!(text.contains("Bearer $SCIMREPLAY_TOKEN"));
     }

@@ -10,7 +10,12 @@ use crate::http::{Client, OutgoingRequest};
 use crate::scenario::model::{AuthMode, Method, QueryStyle};
 
 /// Deletes `paths` (all of them in the ledger) in the order given, recording each result.
-pub async fn delete_all(client: &Client, ledger: &Ledger, paths: &[String], interrupt: &Interrupt) -> CleanupReport {
+pub async fn delete_all(
+    client: &Client,
+    ledger: &Ledger,
+    paths: &[String],
+    interrupt: &Interrupt,
+) -> CleanupReport {
     let mut report = CleanupReport {
         ledger: ledger.path().display().to_string(),
         ..CleanupReport::default()

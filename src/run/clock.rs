@@ -15,7 +15,10 @@ pub fn compact(time: SystemTime) -> String {
 }
 
 fn civil(time: SystemTime) -> (i64, u32, u32, u64, u64, u64) {
-    let secs = time.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = time
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
     // Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).

@@ -50,7 +50,9 @@ impl Interrupt {
                          what this run created (press Ctrl-C again to stop cleanup; the ledger keeps the list)"
                     );
                 } else {
-                    eprintln!("\nscimreplay: cleanup stopped; run `scimreplay cleanup` to finish it");
+                    eprintln!(
+                        "\nscimreplay: cleanup stopped; run `scimreplay cleanup` to finish it"
+                    );
                 }
             }
         });

@@ -92,7 +92,13 @@ pub async fn execute(
             let target = Target::parse(&server.base_url())
                 .map_err(|e| HarnessError::Reference(std::io::Error::other(e.to_string())))?;
             let dir = std::env::temp_dir().join("scimreplay-builtin");
-            (Some(server), target, Secret::new(token), "builtin reference endpoint".to_string(), dir)
+            (
+                Some(server),
+                target,
+                Secret::new(token),
+                "builtin reference endpoint".to_string(),
+                dir,
+            )
         }
         Endpoint::Remote { target, token } => {
             let label = target.display();
@@ -154,11 +160,19 @@ pub async fn execute(
             (p, store)
         }),
     });
-    let (scenarios, cleanup) = runner::run_all(plan.scenarios, Arc::clone(&shared), plan.jobs, events.clone()).await;
+    let (scenarios, cleanup) = runner::run_all(
+        plan.scenarios,
+        Arc::clone(&shared),
+        plan.jobs,
+        events.clone(),
+    )
+    .await;
     watcher.abort();
     let _ = events.send(RunEvent::CleanupFinished(Arc::new(cleanup.clone())));
     if let Some(server) = server {
         server.shutdown().await;
+        // The built-in endpoint's objects died with it; its ledger has nothing to finish.
+        let _ = std::fs::remove_file(shared.ledger.path());
     }
     let mut summary = Summary::of(&scenarios);
     summary.interrupted = interrupt.stopping();
@@ -192,16 +206,21 @@ pub fn outcome(report: &RunReport) -> Outcome {
         .filter_map(|s| s.exchange.as_ref())
         .collect();
     let unreachable = !exchanges.is_empty()
-        && exchanges
-            .iter()
-            .all(|e| e.response.is_none() && e.fault.as_ref().is_some_and(|f| matches!(f.kind, FaultKind::Connect | FaultKind::Tls)));
+        && exchanges.iter().all(|e| {
+            e.response.is_none()
+                && e.fault
+                    .as_ref()
+                    .is_some_and(|f| matches!(f.kind, FaultKind::Connect | FaultKind::Tls))
+        });
     let mut outcome = Outcome::Passed;
-    if unreachable || report.scenarios.iter().flat_map(|s| &s.steps).any(|s| {
-        s.exchange
-            .as_ref()
-            .and_then(|e| e.fault.as_ref())
-            .is_some_and(|f| f.kind == FaultKind::Refused)
-    }) {
+    if unreachable
+        || report.scenarios.iter().flat_map(|s| &s.steps).any(|s| {
+            s.exchange
+                .as_ref()
+                .and_then(|e| e.fault.as_ref())
+                .is_some_and(|f| f.kind == FaultKind::Refused)
+        })
+    {
         outcome = outcome.worst(Outcome::EndpointOrHarness);
     }
     if !report.cleanup.left_behind.is_empty() {

@@ -9,12 +9,14 @@ use super::cleanup;
 use super::guard;
 use super::interrupt::Interrupt;
 use super::ledger::{Entry, Ledger};
-use super::report::{CleanupReport, ScenarioResult, SnapshotResult, SnapshotState, StepResult, StepStatus};
+use super::report::{
+    CleanupReport, ScenarioResult, SnapshotResult, SnapshotState, StepResult, StepStatus,
+};
 use crate::check::Verdict;
 use crate::check::outcome::CheckOutcome;
-use crate::report::event::RunEvent;
 use crate::http::exchange::{Exchange, Fault, FaultKind, SentRequest};
 use crate::http::{Client, OutgoingRequest};
+use crate::report::event::RunEvent;
 use crate::scenario::model::{CaptureSource, Method, RequestSpec, Scenario, Step};
 use crate::template::{Builtins, Context, RenderError, render_capture, render_step};
 use std::sync::Arc;
@@ -66,7 +68,9 @@ pub async fn run_all(
             Err(e) => {
                 // A panicking scenario task is a harness bug; the ledger still holds its objects
                 // and the final sweep below deletes them.
-                let _ = events.send(RunEvent::Notice(format!("internal error in a scenario task: {e}")));
+                let _ = events.send(RunEvent::Notice(format!(
+                    "internal error in a scenario task: {e}"
+                )));
             }
         }
     }
@@ -76,14 +80,23 @@ pub async fn run_all(
         let _ = events.send(RunEvent::CleanupStarted {
             objects: leftovers.len(),
         });
-        let part = cleanup::delete_all(&shared.client, &shared.ledger, &leftovers, &shared.interrupt).await;
+        let part = cleanup::delete_all(
+            &shared.client,
+            &shared.ledger,
+            &leftovers,
+            &shared.interrupt,
+        )
+        .await;
         cleanup::merge(&mut cleanup_report, part);
     }
     if cleanup_report.left_behind.is_empty() {
         let _ = shared.ledger.append(&Entry::Closed);
     }
     results.sort_by_key(|(i, _)| *i);
-    (results.into_iter().map(|(_, r)| r).collect(), cleanup_report)
+    (
+        results.into_iter().map(|(_, r)| r).collect(),
+        cleanup_report,
+    )
 }
 
 /// Runs one scenario's steps in order, compares its snapshot, deletes what it created.
@@ -93,10 +106,17 @@ async fn run_scenario(
     events: &mpsc::UnboundedSender<RunEvent>,
 ) -> (ScenarioResult, CleanupReport) {
     let started = Instant::now();
-    let builtins = Builtins::new(&shared.run_id, &shared.prefix, shared.client.target().base());
+    let builtins = Builtins::new(
+        &shared.run_id,
+        &shared.prefix,
+        shared.client.target().base(),
+    );
     let (mut ctx, setup_problem) = match Context::for_scenario(builtins.clone(), scenario) {
         Ok(ctx) => (ctx, None),
-        Err(e) => (Context::new(builtins), Some(format!("the scenario's variables do not render: {e}"))),
+        Err(e) => (
+            Context::new(builtins),
+            Some(format!("the scenario's variables do not render: {e}")),
+        ),
     };
     let mut steps: Vec<StepResult> = Vec::with_capacity(scenario.steps.len());
     let mut created_here: Vec<String> = Vec::new();
@@ -106,7 +126,10 @@ async fn run_scenario(
             continue;
         }
         if shared.interrupt.stopping() {
-            steps.push(skipped(step, "the run was interrupted before this step".into()));
+            steps.push(skipped(
+                step,
+                "the run was interrupted before this step".into(),
+            ));
             continue;
         }
         let (spec, expect) = match render_step(step, &mut ctx) {
@@ -148,7 +171,8 @@ async fn run_scenario(
         }
         let checks = crate::check::evaluate(&expect, &exchange);
         let status = step_status(&exchange, &checks, shared.strict);
-        let curl = (status != StepStatus::Passed).then(|| crate::report::curl::curl_command(&exchange.request));
+        let curl = (status != StepStatus::Passed)
+            .then(|| crate::report::curl::curl_command(&exchange.request));
         steps.push(StepResult {
             id: step.id.clone(),
             note: step.note.clone(),
@@ -183,7 +207,13 @@ async fn run_scenario(
         },
     };
     created_here.reverse();
-    let cleanup = cleanup::delete_all(&shared.client, &shared.ledger, &created_here, &shared.interrupt).await;
+    let cleanup = cleanup::delete_all(
+        &shared.client,
+        &shared.ledger,
+        &created_here,
+        &shared.interrupt,
+    )
+    .await;
     let result = ScenarioResult {
         name: scenario.name.clone(),
         summary: scenario.summary.clone(),
@@ -286,7 +316,9 @@ fn record_in_ledger(
 fn id_from_location(location: &str, collection: &str) -> Option<String> {
     let marker = format!("/{collection}/");
     let at = location.rfind(&marker)?;
-    let id = location[at + marker.len()..].split(['?', '/', '#']).next()?;
+    let id = location[at + marker.len()..]
+        .split(['?', '/', '#'])
+        .next()?;
     (!id.is_empty()).then(|| id.to_string())
 }
 
@@ -322,8 +354,14 @@ mod tests {
 
     #[test]
     fn ids_come_from_location_when_the_body_lacks_them() {
-        assert_eq!(id_from_location("https://h/scim/Users/abc-1", "Users").as_deref(), Some("abc-1"));
-        assert_eq!(id_from_location("https://h/scim/Users/abc?x=1", "Users").as_deref(), Some("abc"));
+        assert_eq!(
+            id_from_location("https://h/scim/Users/abc-1", "Users").as_deref(),
+            Some("abc-1")
+        );
+        assert_eq!(
+            id_from_location("https://h/scim/Users/abc?x=1", "Users").as_deref(),
+            Some("abc")
+        );
         assert_eq!(id_from_location("https://h/scim/Users/", "Users"), None);
     }
 
@@ -355,15 +393,30 @@ mod tests {
 
     #[test]
     fn warnings_fail_only_under_strict() {
-        let checks = vec![outcome(true, Severity::Fail), outcome(false, Severity::Warn)];
-        assert_eq!(step_status(&exchange(None), &checks, false), StepStatus::Warned);
-        assert_eq!(step_status(&exchange(None), &checks, true), StepStatus::Failed);
+        let checks = vec![
+            outcome(true, Severity::Fail),
+            outcome(false, Severity::Warn),
+        ];
+        assert_eq!(
+            step_status(&exchange(None), &checks, false),
+            StepStatus::Warned
+        );
+        assert_eq!(
+            step_status(&exchange(None), &checks, true),
+            StepStatus::Failed
+        );
         let failing = vec![outcome(false, Severity::Fail)];
-        assert_eq!(step_status(&exchange(None), &failing, false), StepStatus::Failed);
+        assert_eq!(
+            step_status(&exchange(None), &failing, false),
+            StepStatus::Failed
+        );
         let fault = Some(Fault {
             kind: FaultKind::Timeout,
             message: "x".into(),
         });
-        assert_eq!(step_status(&exchange(fault), &[], false), StepStatus::Errored);
+        assert_eq!(
+            step_status(&exchange(fault), &[], false),
+            StepStatus::Errored
+        );
     }
 }

@@ -66,7 +66,10 @@ async fn prove(case: Case) {
         let server = serve(answer).await;
         let (run, report) = run_scenario(&format!("{}/scim", server.uri()), &scenario).await;
         let checks = step_checks(&report, "probe");
-        let relevant: Vec<_> = checks.iter().filter(|(c, ..)| c.starts_with(case.check)).collect();
+        let relevant: Vec<_> = checks
+            .iter()
+            .filter(|(c, ..)| c.starts_with(case.check))
+            .collect();
         // The `body` gate only speaks up when a body is unusable; every other check always
         // reports an outcome, passed or not.
         let silent_when_fine = should_pass && case.check == "body";
@@ -84,15 +87,30 @@ async fn prove(case: Case) {
                 "{} should pass on the correct answer: {relevant:?}",
                 case.check
             );
-            assert_eq!(run.outcome, Outcome::Passed, "{}: {}", case.check, run.stdout);
+            assert_eq!(
+                run.outcome,
+                Outcome::Passed,
+                "{}: {}",
+                case.check,
+                run.stdout
+            );
         } else {
             assert!(
                 relevant.iter().any(|(_, passed, _)| !passed),
                 "{} should fail on the wrong answer: {relevant:?}",
                 case.check
             );
-            assert_eq!(run.outcome, case.bad_outcome, "{}: {}", case.check, run.stdout);
-            assert!(run.stdout.contains(case.check), "{}: report lacks the check:\n{}", case.check, run.stdout);
+            assert_eq!(
+                run.outcome, case.bad_outcome,
+                "{}: {}",
+                case.check, run.stdout
+            );
+            assert!(
+                run.stdout.contains(case.check),
+                "{}: report lacks the check:\n{}",
+                case.check,
+                run.stdout
+            );
         }
     }
 }
@@ -157,7 +175,11 @@ async fn created_resource_without_id() {
         check: "scim.resource",
         request,
         expect: json!({"status": 201, "checks": ["scim.resource"]}),
-        bad: (201, SCIM, json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "alice"})),
+        bad: (
+            201,
+            SCIM,
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "alice"}),
+        ),
         good: (201, SCIM, user("u-1")),
         bad_outcome: Outcome::ChecksFailed,
     })
@@ -214,7 +236,8 @@ async fn members_returned_despite_exclusion() {
 async fn manager_rendered_as_a_bare_string() {
     let with_manager = |manager: Value| {
         let mut u = user("u-1");
-        u["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] = json!({"manager": manager});
+        u["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] =
+            json!({"manager": manager});
         u
     };
     prove(Case {
@@ -252,8 +275,16 @@ async fn nulls_in_a_schema_response() {
         check: "entra.no-nulls",
         request: json!({"method": "GET", "path": "/Schemas"}),
         expect: json!({"status": 200, "checks": ["entra.no-nulls"]}),
-        bad: (200, SCIM, json!({"Resources": [{"id": "urn:x", "description": null}]})),
-        good: (200, SCIM, json!({"Resources": [{"id": "urn:x", "description": "d"}]})),
+        bad: (
+            200,
+            SCIM,
+            json!({"Resources": [{"id": "urn:x", "description": null}]}),
+        ),
+        good: (
+            200,
+            SCIM,
+            json!({"Resources": [{"id": "urn:x", "description": "d"}]}),
+        ),
         bad_outcome: Outcome::ChecksFailed,
     })
     .await;
@@ -284,7 +315,11 @@ async fn html_error_page_where_json_is_needed() {
         check: "body",
         request: filter_request(),
         expect: json!({"status": [200, 500], "checks": ["scim.list-response"]}),
-        bad: (500, "text/html", json!("<html><body><h1>Internal Server Error</h1></body></html>")),
+        bad: (
+            500,
+            "text/html",
+            json!("<html><body><h1>Internal Server Error</h1></body></html>"),
+        ),
         good: (200, SCIM, list(vec![])),
         bad_outcome: Outcome::ChecksFailed,
     })
@@ -298,15 +333,31 @@ async fn missing_location_is_only_a_warning() {
     let server_bad = (201, SCIM, user("u-1"));
     // The good answer carries a Location equal to meta.location; wiremock needs a header for it,
     // so this case is proven by a dedicated mock below rather than the table helper.
-    let scenario = scenario(&request, &json!({"status": 201, "checks": ["scim.location"]}));
+    let scenario = scenario(
+        &request,
+        &json!({"status": 201, "checks": ["scim.location"]}),
+    );
     let bad = serve(&server_bad).await;
     let (run, report) = run_scenario(&format!("{}/scim", bad.uri()), &scenario).await;
     let checks = step_checks(&report, "probe");
-    assert!(checks.iter().any(|(c, passed, _)| c.starts_with("scim.location") && !passed), "{checks:?}");
-    assert_eq!(run.outcome, Outcome::Passed, "a warning alone passes: {}", run.stdout);
+    assert!(
+        checks
+            .iter()
+            .any(|(c, passed, _)| c.starts_with("scim.location") && !passed),
+        "{checks:?}"
+    );
+    assert_eq!(
+        run.outcome,
+        Outcome::Passed,
+        "a warning alone passes: {}",
+        run.stdout
+    );
 
     let good = MockServer::start().await;
-    Mock::given(method("DELETE")).respond_with(ResponseTemplate::new(204)).mount(&good).await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&good)
+        .await;
     Mock::given(method("POST"))
         .respond_with(
             ResponseTemplate::new(201)
@@ -317,6 +368,12 @@ async fn missing_location_is_only_a_warning() {
         .await;
     let (run, report) = run_scenario(&format!("{}/scim", good.uri()), &scenario).await;
     let checks = step_checks(&report, "probe");
-    assert!(checks.iter().filter(|(c, ..)| c.starts_with("scim.location")).all(|(_, p, _)| *p), "{checks:?}");
+    assert!(
+        checks
+            .iter()
+            .filter(|(c, ..)| c.starts_with("scim.location"))
+            .all(|(_, p, _)| *p),
+        "{checks:?}"
+    );
     assert_eq!(run.outcome, Outcome::Passed);
 }

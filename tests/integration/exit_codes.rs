@@ -49,20 +49,42 @@ async fn two_when_only_snapshots_drift() {
         let state = state.clone();
         async move {
             cli(&[
-                "run", "--target", &uri, "--no-builtin", "--scenarios", file.to_str().unwrap(),
-                "--snapshot-dir", snaps.to_str().unwrap(), "--baseline", "it",
-                "--state-dir", state.to_str().unwrap(),
+                "run",
+                "--target",
+                &uri,
+                "--no-builtin",
+                "--scenarios",
+                file.to_str().unwrap(),
+                "--snapshot-dir",
+                snaps.to_str().unwrap(),
+                "--baseline",
+                "it",
+                "--state-dir",
+                state.to_str().unwrap(),
             ])
             .await
         }
     };
     let first = answering(200, json!({"Resources": [], "totalResults": 0})).await;
     let run = run_against(first.uri()).await;
-    assert_eq!(run.outcome, Outcome::Passed, "a new snapshot is not drift: {}", run.stdout);
-    let changed = answering(200, json!({"Resources": [], "totalResults": 0, "extra": "field"})).await;
+    assert_eq!(
+        run.outcome,
+        Outcome::Passed,
+        "a new snapshot is not drift: {}",
+        run.stdout
+    );
+    let changed = answering(
+        200,
+        json!({"Resources": [], "totalResults": 0, "extra": "field"}),
+    )
+    .await;
     let run = run_against(changed.uri()).await;
     assert_eq!(run.outcome.code(), 2, "{}", run.stdout);
-    assert!(run.stdout.contains("extra"), "the diff shows the change:\n{}", run.stdout);
+    assert!(
+        run.stdout.contains("extra"),
+        "the diff shows the change:\n{}",
+        run.stdout
+    );
 }
 
 #[tokio::test]
@@ -71,7 +93,11 @@ async fn three_on_invalid_input() {
     let bad = dir.write("bad.json", "{\"name\": \"x\", \"steps\": [}");
     let run = cli(&["run", "--no-builtin", "--scenarios", bad.to_str().unwrap()]).await;
     assert_eq!(run.outcome.code(), 3);
-    assert!(run.stderr.contains("bad.json:1:"), "located error: {}", run.stderr);
+    assert!(
+        run.stderr.contains("bad.json:1:"),
+        "located error: {}",
+        run.stderr
+    );
 
     let run = cli(&["run", "--jobs", "0"]).await;
     assert_eq!(run.outcome.code(), 3, "{}", run.stderr);
@@ -100,7 +126,9 @@ async fn four_when_the_endpoint_cannot_be_reached() {
 async fn five_when_cleanup_leaves_objects_behind() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "u-77", "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(
+            json!({"id": "u-77", "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]}),
+        ))
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
@@ -113,5 +141,9 @@ async fn five_when_cleanup_leaves_objects_behind() {
     let (run, report) = run_scenario(&server.uri(), &scenario).await;
     assert_eq!(run.outcome.code(), 5, "{}", run.stdout);
     assert_eq!(report["cleanup"]["left_behind"][0]["path"], "/Users/u-77");
-    assert!(run.stdout.contains("scimreplay cleanup"), "names the command to finish: {}", run.stdout);
+    assert!(
+        run.stdout.contains("scimreplay cleanup"),
+        "names the command to finish: {}",
+        run.stdout
+    );
 }

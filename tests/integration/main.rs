@@ -6,4 +6,5 @@ mod support;
 mod checks;
 mod cli;
 mod exit_codes;
+mod reference;
 mod safety;

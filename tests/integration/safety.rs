@@ -10,8 +10,16 @@ use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 #[tokio::test]
 async fn a_foreign_id_is_never_modified() {
     let server = MockServer::start().await;
-    Mock::given(method("PATCH")).respond_with(ResponseTemplate::new(204)).expect(0).mount(&server).await;
-    Mock::given(method("DELETE")).respond_with(ResponseTemplate::new(204)).expect(0).mount(&server).await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(0)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(0)
+        .mount(&server)
+        .await;
     let scenario = json!({"name": "foreign", "summary": "touches a fixed id", "dialect": "any",
         "steps": [
             {"id": "patch", "request": {"method": "PATCH", "path": "/Users/real-customer-1",
@@ -21,7 +29,10 @@ async fn a_foreign_id_is_never_modified() {
     let (run, report) = run_scenario(&server.uri(), &scenario).await;
     assert_eq!(step_status(&report, "patch"), "errored");
     assert_eq!(step_status(&report, "delete"), "errored");
-    assert_eq!(report["scenarios"][0]["steps"][0]["exchange"]["fault"]["kind"], "refused");
+    assert_eq!(
+        report["scenarios"][0]["steps"][0]["exchange"]["fault"]["kind"],
+        "refused"
+    );
     assert_eq!(run.outcome, Outcome::EndpointOrHarness, "{}", run.stdout);
     // `expect(0)` is verified when the server drops.
 }
@@ -29,7 +40,11 @@ async fn a_foreign_id_is_never_modified() {
 #[tokio::test]
 async fn creates_without_the_run_prefix_are_refused() {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(ResponseTemplate::new(201)).expect(0).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201))
+        .expect(0)
+        .mount(&server)
+        .await;
     let scenario = json!({"name": "noprefix", "summary": "creates a plain name", "dialect": "any",
         "steps": [{"id": "create", "request": {"method": "POST", "path": "/Users",
             "body": {"userName": "alice@example.com"}}, "expect": {"status": 201}}]});
@@ -52,8 +67,14 @@ async fn created_objects_are_deleted_newest_first_even_when_steps_fail() {
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "u-2"})))
         .mount(&server)
         .await;
-    Mock::given(method("GET")).respond_with(ResponseTemplate::new(500)).mount(&server).await;
-    Mock::given(method("DELETE")).respond_with(ResponseTemplate::new(204)).mount(&server).await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
     let scenario = json!({"name": "two", "summary": "two creates, a failing step", "dialect": "any",
         "steps": [
             {"id": "a", "request": {"method": "POST", "path": "/Users", "body": {"userName": "{{run.prefix}}a", "externalId": "first"}}, "expect": {"status": 201}, "capture": {"a": "/id"}},
@@ -61,7 +82,10 @@ async fn created_objects_are_deleted_newest_first_even_when_steps_fail() {
             {"id": "fails", "request": {"method": "GET", "path": "/Users/{{a}}"}, "expect": {"status": 200}}]});
     let (run, report) = run_scenario(&server.uri(), &scenario).await;
     assert_eq!(run.outcome, Outcome::ChecksFailed);
-    assert_eq!(report["cleanup"]["deleted"], json!(["/Users/u-2", "/Users/u-1"]));
+    assert_eq!(
+        report["cleanup"]["deleted"],
+        json!(["/Users/u-2", "/Users/u-1"])
+    );
     let deletes: Vec<String> = server
         .received_requests()
         .await
@@ -78,12 +102,19 @@ async fn the_token_appears_in_no_output() {
     // An endpoint that echoes the Authorization header back, in a header and in the body.
     let server = MockServer::start().await;
     let echo = |req: &Request| {
-        let auth = req.headers.get("authorization").map(|v| v.to_str().unwrap_or("").to_string()).unwrap_or_default();
+        let auth = req
+            .headers
+            .get("authorization")
+            .map(|v| v.to_str().unwrap_or("").to_string())
+            .unwrap_or_default();
         ResponseTemplate::new(400)
             .insert_header("X-Echo", auth.as_str())
             .set_body_json(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400", "detail": format!("bad request with {auth}")}))
     };
-    Mock::given(path("/scim/Users")).respond_with(echo).mount(&server).await;
+    Mock::given(path("/scim/Users"))
+        .respond_with(echo)
+        .mount(&server)
+        .await;
     let dir = TempDir::new("secrets");
     let file = dir.write("s.json", &json!({"name": "echo", "summary": "fails", "dialect": "any",
         "steps": [{"id": "probe", "request": {"method": "GET", "path": "/Users", "query": {"filter": "userName eq \"x\""}},
@@ -94,21 +125,44 @@ async fn the_token_appears_in_no_output() {
     let snaps = dir.path().join("snaps");
     for color in ["never", "always"] {
         let run = cli(&[
-            "run", "--target", &format!("{}/scim", server.uri()), "--no-builtin", "--scenarios", file.to_str().unwrap(),
-            "--json", json.to_str().unwrap(), "--junit", junit.to_str().unwrap(),
-            "--state-dir", state.to_str().unwrap(), "--snapshot-dir", snaps.to_str().unwrap(),
-            "--color", color, "--verbose",
+            "run",
+            "--target",
+            &format!("{}/scim", server.uri()),
+            "--no-builtin",
+            "--scenarios",
+            file.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--snapshot-dir",
+            snaps.to_str().unwrap(),
+            "--color",
+            color,
+            "--verbose",
         ])
         .await;
         assert_eq!(run.outcome, Outcome::ChecksFailed, "{}", run.stdout);
-        assert!(!run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN), "terminal output leaks the token");
-        assert!(run.stdout.contains("$SCIMREPLAY_TOKEN"), "the curl line uses the variable:\n{}", run.stdout);
+        assert!(
+            !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
+            "terminal output leaks the token"
+        );
+        assert!(
+            run.stdout.contains("$SCIMREPLAY_TOKEN"),
+            "the curl line uses the variable:\n{}",
+            run.stdout
+        );
     }
     let mut files = vec![json.clone(), junit.clone()];
     for dir in [&state, &snaps] {
         files.extend(walk(dir));
     }
-    assert!(files.len() >= 4, "expected reports, a ledger and a snapshot: {files:?}");
+    assert!(
+        files.len() >= 4,
+        "expected reports, a ledger and a snapshot: {files:?}"
+    );
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap_or_default();
         assert!(!text.contains(TOKEN), "{} contains the token", f.display());

@@ -42,7 +42,11 @@ impl Drop for TempDir {
 fn uuid_like() -> String {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static N: AtomicUsize = AtomicUsize::new(0);
-    format!("{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 /// What one in-process CLI invocation produced.
@@ -83,7 +87,10 @@ pub async fn cli_env(args: &[&str], vars: &[(&str, &str)]) -> CliRun {
 /// CLI result and the JSON report.
 pub async fn run_scenario(target: &str, scenario: &Value) -> (CliRun, Value) {
     let dir = TempDir::new("scenario");
-    let file = dir.write("scenario.json", &serde_json::to_string_pretty(scenario).unwrap());
+    let file = dir.write(
+        "scenario.json",
+        &serde_json::to_string_pretty(scenario).unwrap(),
+    );
     let report = dir.path().join("report.json");
     let state = dir.path().join("state");
     let run = cli(&[
