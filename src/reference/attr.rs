@@ -205,19 +205,28 @@ fn resolve_qualified(kind: Kind, urn: &str, name: &str) -> Slot {
     }
 }
 
+/// Finds an entry in a JSON object case-insensitively.
+///
+/// Resource bodies hold a dozen keys or so, where one pass over the (contiguous) entries
+/// is cheaper than hashing; filter scans call this for every stored resource.
+fn find_entry<'a>(map: &'a Map<String, Value>, name: &str) -> Option<(&'a String, &'a Value)> {
+    if map.len() > 16 {
+        if let Some(entry) = map.get_key_value(name) {
+            return Some(entry);
+        }
+    }
+    map.iter()
+        .find(|(k, _)| k.len() == name.len() && k.eq_ignore_ascii_case(name))
+}
+
 /// Finds a key in a JSON object case-insensitively, returning the stored spelling.
 pub fn find_key<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    if map.contains_key(name) {
-        return map.get_key_value(name).map(|(k, _)| k.as_str());
-    }
-    map.keys()
-        .find(|k| k.eq_ignore_ascii_case(name))
-        .map(String::as_str)
+    find_entry(map, name).map(|(k, _)| k.as_str())
 }
 
 /// Gets a value by key, case-insensitively.
 pub fn get_ci<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    find_key(map, name).and_then(|k| map.get(k))
+    find_entry(map, name).map(|(_, v)| v)
 }
 
 /// Removes a value by key, case-insensitively.

@@ -29,14 +29,14 @@ pub struct EvalOptions {
 
 /// Whether a resource matches a filter.
 pub fn matches(filter: &Filter, kind: Kind, source: &dyn Source, opts: EvalOptions) -> bool {
-    let candidates = |attr: &AttrPath| {
+    let visit = |attr: &AttrPath, test: &mut dyn FnMut(&Value, bool) -> bool| {
         let slot = resolve(kind, attr.urn.as_deref(), &attr.name);
-        let Some(value) = source.lookup(&slot) else {
-            return Vec::new();
-        };
-        collect(&value, slot.def(), attr, opts)
+        match source.lookup(&slot) {
+            Some(value) => any_value(&value, slot.def(), attr, opts, test),
+            None => false,
+        }
     };
-    eval(filter, &candidates)
+    eval(filter, &visit)
 }
 
 /// Whether one element of a multi-valued attribute matches a value filter.
@@ -46,36 +46,33 @@ pub fn matches_element(
     defs: &'static [AttrDef],
     opts: EvalOptions,
 ) -> bool {
-    let candidates = |attr: &AttrPath| {
-        let Some(value) = get_ci(element, &attr.name) else {
-            return Vec::new();
-        };
-        collect(value, schema::find(defs, &attr.name), attr, opts)
+    let visit = |attr: &AttrPath, test: &mut dyn FnMut(&Value, bool) -> bool| match get_ci(
+        element, &attr.name,
+    ) {
+        Some(value) => any_value(value, schema::find(defs, &attr.name), attr, opts, test),
+        None => false,
     };
-    eval(filter, &candidates)
+    eval(filter, &visit)
 }
 
-type Candidate = (Value, bool);
+/// Calls `test` on each comparable value an attribute path yields (with its case-exactness)
+/// until one passes; evaluation allocates nothing, since scans run it per resource.
+type Visit<'a> = dyn Fn(&AttrPath, &mut dyn FnMut(&Value, bool) -> bool) -> bool + 'a;
 
-fn eval(filter: &Filter, candidates: &dyn Fn(&AttrPath) -> Vec<Candidate>) -> bool {
+fn eval(filter: &Filter, visit: &Visit<'_>) -> bool {
     match filter {
-        Filter::And(a, b) => eval(a, candidates) && eval(b, candidates),
-        Filter::Or(a, b) => eval(a, candidates) || eval(b, candidates),
-        Filter::Not(inner) => !eval(inner, candidates),
-        Filter::Present(attr) => candidates(attr).iter().any(|(v, _)| is_assigned(v)),
-        Filter::Compare { attr, op, value } => {
-            let found = candidates(attr);
-            match (op, value) {
-                (CompareOp::Eq, Value::Null) => !found.iter().any(|(v, _)| is_assigned(v)),
-                (CompareOp::Ne, Value::Null) => found.iter().any(|(v, _)| is_assigned(v)),
-                (CompareOp::Ne, _) => !found
-                    .iter()
-                    .any(|(v, exact)| compare(v, CompareOp::Eq, value, *exact)),
-                _ => found
-                    .iter()
-                    .any(|(v, exact)| compare(v, *op, value, *exact)),
-            }
-        }
+        Filter::And(a, b) => eval(a, visit) && eval(b, visit),
+        Filter::Or(a, b) => eval(a, visit) || eval(b, visit),
+        Filter::Not(inner) => !eval(inner, visit),
+        Filter::Present(attr) => visit(attr, &mut |v, _| is_assigned(v)),
+        Filter::Compare { attr, op, value } => match (op, value) {
+            (CompareOp::Eq, Value::Null) => !visit(attr, &mut |v, _| is_assigned(v)),
+            (CompareOp::Ne, Value::Null) => visit(attr, &mut |v, _| is_assigned(v)),
+            (CompareOp::Ne, _) => !visit(attr, &mut |v, exact| {
+                compare(v, CompareOp::Eq, value, exact)
+            }),
+            _ => visit(attr, &mut |v, exact| compare(v, *op, value, exact)),
+        },
     }
 }
 
@@ -89,52 +86,48 @@ fn is_assigned(value: &Value) -> bool {
     }
 }
 
-/// The comparable values an attribute path yields, each with its case-exactness.
-fn collect(
+/// Whether any comparable value under `value` passes `test`.
+fn any_value(
     value: &Value,
     def: Option<&AttrDef>,
     attr: &AttrPath,
     opts: EvalOptions,
-) -> Vec<Candidate> {
+    test: &mut dyn FnMut(&Value, bool) -> bool,
+) -> bool {
     let sub_defs: &'static [AttrDef] = def.map(|d| d.sub).unwrap_or(&[]);
     let exact = |d: Option<&AttrDef>| opts.force_case_exact || d.is_some_and(|d| d.case_exact);
-    let elements: Vec<&Value> = match value {
-        Value::Array(items) => items.iter().collect(),
-        other => vec![other],
-    };
-    let mut out = Vec::new();
-    for element in elements {
+    let mut element_passes = |element: &Value| -> bool {
         if let Some(filter) = &attr.filter {
             let Some(map) = element.as_object() else {
-                continue;
+                return false;
             };
             if !matches_element(filter, map, sub_defs, opts) {
-                continue;
+                return false;
             }
         }
         match (&attr.sub, element) {
             (Some(sub), Value::Object(map)) => {
-                let sub_def = schema::find(sub_defs, sub);
+                let sub_exact = exact(schema::find(sub_defs, sub));
                 match get_ci(map, sub) {
-                    Some(Value::Array(items)) => {
-                        out.extend(items.iter().map(|v| (v.clone(), exact(sub_def))));
-                    }
-                    Some(v) => out.push((v.clone(), exact(sub_def))),
-                    None => {}
+                    Some(Value::Array(items)) => items.iter().any(|v| test(v, sub_exact)),
+                    Some(v) => test(v, sub_exact),
+                    None => false,
                 }
             }
-            (Some(_), _) => {}
+            (Some(_), _) => false,
             // A bare complex attribute compares through its `value` sub-attribute (RFC 7644
             // §3.4.2.2); a value path without a sub-attribute only tests presence.
-            (None, Value::Object(map)) if attr.filter.is_none() => {
-                if let Some(v) = get_ci(map, "value") {
-                    out.push((v.clone(), exact(schema::find(sub_defs, "value"))));
-                }
-            }
-            (None, other) => out.push((other.clone(), exact(def))),
+            (None, Value::Object(map)) if attr.filter.is_none() => match get_ci(map, "value") {
+                Some(v) => test(v, exact(schema::find(sub_defs, "value"))),
+                None => false,
+            },
+            (None, other) => test(other, exact(def)),
         }
+    };
+    match value {
+        Value::Array(items) => items.iter().any(&mut element_passes),
+        other => element_passes(other),
     }
-    out
 }
 
 fn parse_bool(text: &str) -> Option<bool> {
@@ -163,20 +156,33 @@ fn compare(actual: &Value, op: CompareOp, expected: &Value, case_exact: bool) ->
 }
 
 fn compare_strings(actual: &str, op: CompareOp, expected: &str, case_exact: bool) -> bool {
-    let (a, b): (Cow<str>, Cow<str>) = if case_exact {
-        (Cow::Borrowed(actual), Cow::Borrowed(expected))
-    } else {
-        (
-            Cow::Owned(actual.to_lowercase()),
-            Cow::Owned(expected.to_lowercase()),
-        )
-    };
-    match op {
-        CompareOp::Co => a.contains(b.as_ref()),
-        CompareOp::Sw => a.starts_with(b.as_ref()),
-        CompareOp::Ew => a.ends_with(b.as_ref()),
-        _ => ordering_matches(Some(a.cmp(&b)), op),
+    if case_exact {
+        return match op {
+            CompareOp::Co => actual.contains(expected),
+            CompareOp::Sw => actual.starts_with(expected),
+            CompareOp::Ew => actual.ends_with(expected),
+            _ => ordering_matches(Some(actual.cmp(expected)), op),
+        };
     }
+    let fold = |s: &str| s.chars().flat_map(char::to_lowercase).collect::<String>();
+    match op {
+        // Matching queries are `eq`; compare them without allocating.
+        CompareOp::Eq => equal_ignoring_case(actual, expected),
+        CompareOp::Ne => !equal_ignoring_case(actual, expected),
+        CompareOp::Co => fold(actual).contains(&fold(expected)),
+        CompareOp::Sw => fold(actual).starts_with(&fold(expected)),
+        CompareOp::Ew => fold(actual).ends_with(&fold(expected)),
+        _ => ordering_matches(Some(fold(actual).cmp(&fold(expected))), op),
+    }
+}
+
+fn equal_ignoring_case(a: &str, b: &str) -> bool {
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 fn ordering_matches(ordering: Option<Ordering>, op: CompareOp) -> bool {
@@ -201,6 +207,8 @@ pub enum Hint {
     /// userName (users) or displayName (groups).
     Unique(String),
     ExternalId(String),
+    /// Any `emails[].value`, as in `emails[type eq "work"].value eq "…"`.
+    Email(String),
 }
 
 /// The index lookup that narrows `filter` to a few candidates, if there is one.
@@ -214,10 +222,18 @@ pub fn index_hint(filter: &Filter, kind: Kind) -> Option<Hint> {
             op: CompareOp::Eq,
             value: Value::String(value),
         } => {
+            let slot = resolve(kind, attr.urn.as_deref(), &attr.name);
+            let email_value = attr
+                .sub
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("value"));
+            if matches!(slot, Slot::Core(def) if def.name == "emails") && email_value {
+                return Some(Hint::Email(value.clone()));
+            }
             if attr.filter.is_some() || attr.sub.is_some() {
                 return None;
             }
-            match resolve(kind, attr.urn.as_deref(), &attr.name) {
+            match slot {
                 Slot::Common(def) if def.name == "id" => Some(Hint::Id(value.clone())),
                 Slot::Common(def) if def.name == "externalId" => {
                     Some(Hint::ExternalId(value.clone()))
@@ -331,6 +347,7 @@ mod tests {
         assert!(!check("title pr"));
         assert!(check("emails pr"));
         assert!(check(r#"displayName gt "Alice A""#));
+        assert!(check(r#"displayName lt "alice z""#));
     }
 
     #[test]
@@ -339,6 +356,18 @@ mod tests {
         assert!(check(&format!(r#"{ent}:manager.value eq "u-2002""#)));
         assert!(check(r#"manager eq "u-2002""#));
         assert!(check(r#"department eq "sales""#));
+    }
+
+    #[test]
+    fn case_folding_covers_non_ascii() {
+        let body = json!({"userName": "ÅSA.ÖBERG@example.com"});
+        let user = Body(body.as_object().cloned().unwrap_or_default(), "u");
+        let filter = parse_filter(Kind::User, r#"userName eq "åsa.öberg@EXAMPLE.com""#).ok();
+        let matched =
+            filter.is_some_and(|f| matches(&f, Kind::User, &user, EvalOptions::default()));
+        assert!(matched);
+        assert!(compare_strings("Straße", CompareOp::Sw, "STRA", false));
+        assert!(!compare_strings("Straße", CompareOp::Eq, "STRASSE", false));
     }
 
     #[test]
@@ -357,6 +386,15 @@ mod tests {
             hint(r#"externalId eq "e""#),
             Some(Hint::ExternalId("e".into()))
         );
+        assert_eq!(
+            hint(r#"emails[type eq "work"].value eq "A@x""#),
+            Some(Hint::Email("A@x".into()))
+        );
+        assert_eq!(
+            hint(r#"emails.value eq "a@x""#),
+            Some(Hint::Email("a@x".into()))
+        );
+        assert_eq!(hint(r#"emails[type eq "work"].type eq "work""#), None);
         assert_eq!(hint(r#"userName sw "a""#), None);
         assert_eq!(hint(r#"userName eq "a" or id eq "b""#), None);
         let group = parse_filter(Kind::Group, r#"displayName eq "Sales""#).ok();

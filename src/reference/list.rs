@@ -169,6 +169,7 @@ pub fn run(
             collection.find_unique(&value).into_iter().collect()
         }
         Some(Hint::ExternalId(value)) => collection.find_external(&value),
+        Some(Hint::Email(value)) => collection.find_email(&value),
         _ => return collection.scan(check),
     };
     candidates.into_iter().filter(|s| check(s)).collect()
@@ -209,8 +210,9 @@ mod tests {
         let store = Store::default();
         for i in 0..n {
             let seq = store.next();
-            let body =
-                json!({"userName": format!("user{i}@example.com"), "externalId": format!("E{i}")});
+            let email = format!("user{i}@example.com");
+            let body = json!({"userName": email, "externalId": format!("E{i}"),
+                "emails": [{"value": email, "type": "work"}]});
             let stored = Stored {
                 id: format!("id-{i}"),
                 body: body.as_object().cloned().unwrap_or_default(),
@@ -287,6 +289,14 @@ mod tests {
                 vec!["id-1"],
             ),
             ("userName eq \"nobody\"", vec![]),
+            (
+                "emails[type eq \"work\"].value eq \"USER2@example.com\"",
+                vec!["id-2"],
+            ),
+            (
+                "emails[type eq \"home\"].value eq \"user2@example.com\"",
+                vec![],
+            ),
         ] {
             let parsed = parse_filter(Kind::User, filter).ok();
             let found = run(Kind::User, &store.users, parsed.as_ref(), opts);

@@ -5,30 +5,33 @@
 //! for snapshots, and a worked example for people building an endpoint. It shares only the
 //! constants in [`crate::scim`] with the client side.
 //!
-//! Layout: [`schema`] (attribute definitions) and [`attr`] (name resolution) underpin
-//! [`resource`] (what is stored), [`render`] (what is returned), [`filter`]/[`eval`]
-//! (queries), [`patch`] (PATCH) and [`store`] (sharded, lock-light storage); [`handlers`]
-//! ties them to HTTP with [`guard`] (auth, rate limit), [`routes`] and [`lenient`] (raw quotes). [`Faults`] switch on
-//! realistic incompatibilities for testing the harness.
+//! Public surface: [`ServerConfig`], [`spawn`] → [`RunningServer`], [`router`] for
+//! in-process use, and [`Faults`] to switch on realistic incompatibilities.
+//!
+//! Layout (private modules): `schema` (attribute definitions) and `attr` (name resolution)
+//! underpin `resource` (what is stored), `render` (what is returned), `filter`/`eval`
+//! (queries), `patch` (PATCH) and `store` (sharded, lock-light storage); `crud` and
+//! `handlers` tie them to HTTP with `guard` (auth, rate limit), `routes` and `lenient`
+//! (raw quotes in request lines). See `docs/reference-endpoint.md`.
 
-pub mod attr;
-pub mod crud;
-pub mod discovery;
-pub mod error;
-pub mod eval;
-pub mod faults;
-pub mod filter;
-pub mod guard;
-pub mod handlers;
-pub mod lenient;
-pub mod list;
-pub mod patch;
-pub mod render;
-pub mod resource;
-pub mod routes;
-pub mod schema;
-pub mod store;
-pub mod time;
+mod attr;
+mod crud;
+mod discovery;
+mod error;
+mod eval;
+mod faults;
+mod filter;
+mod guard;
+mod handlers;
+mod lenient;
+mod list;
+mod patch;
+mod render;
+mod resource;
+mod routes;
+mod schema;
+mod store;
+mod time;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -128,6 +131,7 @@ pub fn router(config: ServerConfig) -> Router {
 }
 
 /// A running endpoint; dropping it also stops the server (without waiting).
+#[derive(Debug)]
 pub struct RunningServer {
     addr: SocketAddr,
     base_path: String,

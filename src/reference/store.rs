@@ -54,7 +54,35 @@ pub enum CommitError {
 #[derive(Default)]
 struct Index {
     unique: HashMap<String, String>,
-    external: HashMap<String, Vec<String>>,
+    external: MultiIndex,
+    /// Every `emails[].value`, for Entra's `emails[type eq "work"].value eq "…"` matching.
+    email: MultiIndex,
+}
+
+/// Lowercased value → ids holding it.
+#[derive(Default)]
+struct MultiIndex(HashMap<String, Vec<String>>);
+
+impl MultiIndex {
+    fn add(&mut self, key: String, id: &str) {
+        let ids = self.0.entry(key).or_default();
+        if !ids.iter().any(|other| other == id) {
+            ids.push(id.to_string());
+        }
+    }
+
+    fn remove(&mut self, key: &str, id: &str) {
+        if let Some(ids) = self.0.get_mut(key) {
+            ids.retain(|other| other != id);
+            if ids.is_empty() {
+                self.0.remove(key);
+            }
+        }
+    }
+
+    fn get(&self, key: &str) -> Vec<String> {
+        self.0.get(&key.to_lowercase()).cloned().unwrap_or_default()
+    }
 }
 
 type Shard = RwLock<HashMap<String, Arc<Stored>>>;
@@ -88,13 +116,25 @@ fn external_key(body: &Map<String, Value>) -> Option<String> {
         .map(str::to_lowercase)
 }
 
+fn email_keys(body: &Map<String, Value>) -> Vec<String> {
+    let emails = get_ci(body, "emails").and_then(Value::as_array);
+    let values = emails
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.get("value")?.as_str());
+    values.map(str::to_lowercase).collect()
+}
+
 impl Index {
     fn record(&mut self, kind: Kind, id: &str, body: &Map<String, Value>) {
         if let Some(key) = unique_key(kind, body) {
             self.unique.insert(key, id.to_string());
         }
         if let Some(key) = external_key(body) {
-            self.external.entry(key).or_default().push(id.to_string());
+            self.external.add(key, id);
+        }
+        for key in email_keys(body) {
+            self.email.add(key, id);
         }
     }
 
@@ -105,12 +145,10 @@ impl Index {
             }
         }
         if let Some(key) = external_key(body) {
-            if let Some(ids) = self.external.get_mut(&key) {
-                ids.retain(|other| other != id);
-                if ids.is_empty() {
-                    self.external.remove(&key);
-                }
-            }
+            self.external.remove(&key, id);
+        }
+        for key in email_keys(body) {
+            self.email.remove(&key, id);
         }
     }
 
@@ -218,11 +256,17 @@ impl Collection {
 
     /// Resources whose externalId equals `value` case-insensitively (callers check exactly).
     pub fn find_external(&self, value: &str) -> Vec<Arc<Stored>> {
-        let ids = read(&self.index)
-            .external
-            .get(&value.to_lowercase())
-            .cloned()
-            .unwrap_or_default();
+        let ids = read(&self.index).external.get(value);
+        self.load_sorted(&ids)
+    }
+
+    /// Resources with an email whose value equals `value` case-insensitively.
+    pub fn find_email(&self, value: &str) -> Vec<Arc<Stored>> {
+        let ids = read(&self.index).email.get(value);
+        self.load_sorted(&ids)
+    }
+
+    fn load_sorted(&self, ids: &[String]) -> Vec<Arc<Stored>> {
         let mut found: Vec<Arc<Stored>> = ids.iter().filter_map(|id| self.get(id)).collect();
         found.sort_by_key(|s| s.seq);
         found
@@ -385,6 +429,28 @@ mod tests {
             store.users.commit(&b, body, "t".into(), 9).err(),
             Some(CommitError::Conflict("a".into()))
         );
+    }
+
+    #[test]
+    fn email_index_follows_commits_and_removals() {
+        let store = Store::default();
+        let body = json!({"userName": "a", "emails": [{"value": "A@x.example"}, {"value": "b@x.example"}]});
+        let Ok(first) = store.users.insert(stored(&store, "a", body), false) else {
+            panic!("insert failed")
+        };
+        assert_eq!(store.users.find_email("a@X.example").len(), 1);
+        let changed = json!({"userName": "a", "emails": [{"value": "c@x.example"}]});
+        let changed = changed.as_object().cloned().unwrap_or_default();
+        assert!(
+            store
+                .users
+                .commit(&first, changed, "t".into(), store.next())
+                .is_ok()
+        );
+        assert!(store.users.find_email("a@x.example").is_empty());
+        assert_eq!(store.users.find_email("c@x.example").len(), 1);
+        assert!(store.users.remove("a").is_some());
+        assert!(store.users.find_email("c@x.example").is_empty());
     }
 
     #[test]

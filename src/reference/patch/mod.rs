@@ -127,16 +127,7 @@ fn apply_path(
     if let Some(urn) = whole_urn {
         return apply_whole_schema(kind, body, op, urn.as_deref(), value, opts, applied);
     }
-    if let Some(def) = slot.def() {
-        if def.mutability == Mutability::ReadOnly {
-            let detail = format!("attribute `{}` is read-only", def.name);
-            return Err(ScimError::bad_request(ScimType::Mutability, detail));
-        }
-        if def.required && op == Op::Remove && path.sub.is_none() && path.filter.is_none() {
-            let detail = format!("attribute `{}` is required and cannot be removed", def.name);
-            return Err(ScimError::bad_request(ScimType::Mutability, detail));
-        }
-    }
+    check_writable(&slot, op, path)?;
     let Some(name) = slot.key().filter(|k| !k.is_empty()) else {
         return Err(ScimError::bad_request(
             ScimType::InvalidPath,
@@ -146,22 +137,8 @@ fn apply_path(
     if kind == Kind::Group && name == "members" {
         applied.members_touched = true;
     }
-    let container = match slot.container() {
-        None => &mut *body,
-        Some(urn) => {
-            let key = stored_key(body, urn);
-            if op == Op::Remove && !body.contains_key(&key) {
-                return Ok(());
-            }
-            let entry = body.entry(key).or_insert_with(|| Value::Object(Map::new()));
-            if !entry.is_object() {
-                *entry = Value::Object(Map::new());
-            }
-            match entry.as_object_mut() {
-                Some(map) => map,
-                None => return Ok(()),
-            }
-        }
+    let Some(container) = container_for(body, slot.container(), op) else {
+        return Ok(()); // removing from an extension the resource does not have
     };
     let key = stored_key(container, name);
     let mut target = Target {
@@ -180,6 +157,39 @@ fn apply_path(
         prune_container(body, urn);
     }
     Ok(())
+}
+
+/// Read-only attributes cannot change and required ones cannot be removed (RFC 7644
+/// §3.5.2: `mutability`).
+fn check_writable(slot: &Slot, op: Op, path: &AttrPath) -> Result<(), ScimError> {
+    let Some(def) = slot.def() else { return Ok(()) };
+    if def.mutability == Mutability::ReadOnly {
+        let detail = format!("attribute `{}` is read-only", def.name);
+        return Err(ScimError::bad_request(ScimType::Mutability, detail));
+    }
+    if def.required && op == Op::Remove && path.sub.is_none() && path.filter.is_none() {
+        let detail = format!("attribute `{}` is required and cannot be removed", def.name);
+        return Err(ScimError::bad_request(ScimType::Mutability, detail));
+    }
+    Ok(())
+}
+
+/// The object an attribute lives in: the body, or an extension object (created on write).
+fn container_for<'a>(
+    body: &'a mut Map<String, Value>,
+    urn: Option<&str>,
+    op: Op,
+) -> Option<&'a mut Map<String, Value>> {
+    let Some(urn) = urn else { return Some(body) };
+    let key = stored_key(body, urn);
+    if op == Op::Remove && !body.contains_key(&key) {
+        return None;
+    }
+    let entry = body.entry(key).or_insert_with(|| Value::Object(Map::new()));
+    if !entry.is_object() {
+        *entry = Value::Object(Map::new());
+    }
+    entry.as_object_mut()
 }
 
 /// `{"op":"add","path":"urn:…:enterprise:2.0:User","value":{…}}`, or the same as a

@@ -286,18 +286,7 @@ pub fn filtered(
             items.retain(|v| !v.as_object().is_some_and(Map::is_empty));
         }
         (_, Some(value)) => {
-            let mut written = matched.clone();
-            if matched.is_empty() {
-                let Some(element) = element_from(filter, defs) else {
-                    let detail = format!(
-                        "no `{}` value matches the filter, and the filter does not describe a new one",
-                        target.key
-                    );
-                    return Err(ScimError::bad_request(ScimType::NoTarget, detail));
-                };
-                items.push(Value::Object(element));
-                written.push(items.len() - 1);
-            }
+            let written = targets_or_new(&mut items, matched, filter, defs, &target.key)?;
             for i in &written {
                 write_element(&mut items[*i], sub.as_deref(), &value, op, filter, defs)?;
             }
@@ -315,6 +304,27 @@ pub fn filtered(
         target.put_items(items);
     }
     Ok(())
+}
+
+/// The matched elements, or — when nothing matched — a new element built from the filter.
+fn targets_or_new(
+    items: &mut Vec<Value>,
+    matched: Vec<usize>,
+    filter: &Filter,
+    defs: &'static [AttrDef],
+    key: &str,
+) -> Result<Vec<usize>, ScimError> {
+    if !matched.is_empty() {
+        return Ok(matched);
+    }
+    let Some(element) = element_from(filter, defs) else {
+        let detail = format!(
+            "no `{key}` value matches the filter, and the filter does not describe a new one"
+        );
+        return Err(ScimError::bad_request(ScimType::NoTarget, detail));
+    };
+    items.push(Value::Object(element));
+    Ok(vec![items.len() - 1])
 }
 
 fn write_element(
