@@ -20,7 +20,11 @@ async fn list_shows_name_dialect_tags_summary() {
     let run = cli(&["list"]).await;
     assert_eq!(run.outcome, Outcome::Passed, "{}", run.stderr);
     assert!(run.stdout.starts_with("NAME"), "{}", run.stdout);
-    assert!(run.stdout.contains("connection-probe-username"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("connection-probe-username"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains(" scenarios"), "{}", run.stdout);
 }
 
@@ -46,7 +50,11 @@ async fn show_renders_the_requests() {
 async fn show_of_an_unknown_name_suggests_one() {
     let run = cli(&["show", "connection-probe-usernam"]).await;
     assert_eq!(run.outcome, Outcome::InvalidInput);
-    assert!(run.stderr.contains("connection-probe-username"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("connection-probe-username"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[tokio::test]
