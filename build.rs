@@ -1,5 +1,6 @@
 //! Embeds the scenario catalogue: lists every `scenarios/**/*.json` (sorted) into
-//! `$OUT_DIR/builtin_scenarios.rs` as `(display path, include_str!(absolute path))` pairs.
+//! `$OUT_DIR/builtin_scenarios.rs` as `(display path, include_str!(absolute path))` pairs,
+//! and the reference baseline `snapshots/reference/*.snap` as `(baseline, scenario, text)`.
 
 use std::path::{Path, PathBuf};
 
@@ -26,9 +27,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out.push_str(&format!("    ({display:?}, include_str!({absolute:?})),\n"));
     }
     out.push_str("];\n");
+    out.push_str(&embedded_snapshots(&root)?);
     let target = PathBuf::from(std::env::var("OUT_DIR")?).join("builtin_scenarios.rs");
     std::fs::write(target, out)?;
     Ok(())
+}
+
+/// The baseline the built-in endpoint is compared against, so runs outside the repository
+/// still have it.
+fn embedded_snapshots(root: &Path) -> Result<String, Box<dyn std::error::Error>> {
+    const BASELINE: &str = "reference";
+    let dir = root.join("snapshots").join(BASELINE);
+    println!("cargo:rerun-if-changed=snapshots/{BASELINE}");
+    let mut snaps: Vec<PathBuf> = match std::fs::read_dir(&dir) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "snap"))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    snaps.sort();
+    let mut out = String::from("static SNAPSHOTS: &[(&str, &str, &str)] = &[\n");
+    for snap in &snaps {
+        let scenario = snap
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .ok_or("snapshot name is not UTF-8")?;
+        let absolute = snap.to_str().ok_or("snapshot path is not UTF-8")?;
+        out.push_str(&format!(
+            "    ({BASELINE:?}, {scenario:?}, include_str!({absolute:?})),\n"
+        ));
+    }
+    out.push_str("];\n");
+    Ok(out)
 }
 
 fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 #[command(
     name = "scimreplay",
     version,
+    max_term_width = 100,
     after_help = "Start with `scimreplay run`: it replays the built-in catalogue against the built-in \
 reference endpoint, no server needed. Then point it at yours:\n\n  \
 export SCIMREPLAY_TOKEN=...   # the Secret Token you give Entra\n  \

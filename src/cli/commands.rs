@@ -12,6 +12,7 @@ use crate::report::junit::JunitReporter;
 use crate::report::styles::Styles;
 use crate::report::terminal::{TerminalOptions, TerminalReporter};
 use crate::run::interrupt::Interrupt;
+use crate::snapshot::{Action, Filter};
 use std::io::Write;
 use std::time::Duration;
 
@@ -101,7 +102,7 @@ pub fn show(args: ShowArgs, env: &Environment, mut out: Out, mut err: Out) -> Ou
         Err(e) => return fail_input(&mut err, e.into()),
     };
     for scenario in &scenarios {
-        let _ = write!(out, "{}", crate::template::preview::show(scenario, target.as_ref(), styles));
+        let _ = write!(out, "{}", crate::report::show::render(scenario, target.as_ref(), styles));
     }
     Outcome::Passed
 }
@@ -114,9 +115,14 @@ pub enum Settle {
 
 /// `scimreplay accept` / `scimreplay reject`.
 pub fn settle(args: SnapshotArgs, how: Settle, _env: &Environment, mut out: Out, mut err: Out) -> Outcome {
+    let store = crate::run::snapshots::store(&args.snapshot_dir);
+    let filter = match Filter::new(&args.names) {
+        Ok(f) => f,
+        Err(e) => return fail_input(&mut err, e.into()),
+    };
     let result = match how {
-        Settle::Accept => crate::snapshot::accept(&args.snapshot_dir, args.baseline.as_deref(), &args.names),
-        Settle::Reject => crate::snapshot::reject(&args.snapshot_dir, args.baseline.as_deref(), &args.names),
+        Settle::Accept => crate::snapshot::accept(&store, args.baseline.as_deref(), &filter),
+        Settle::Reject => crate::snapshot::reject(&store, args.baseline.as_deref(), &filter),
     };
     match result {
         Ok(done) if done.is_empty() => {
@@ -124,12 +130,12 @@ pub fn settle(args: SnapshotArgs, how: Settle, _env: &Environment, mut out: Out,
             Outcome::Passed
         }
         Ok(done) => {
-            let verb = match how {
-                Settle::Accept => "accepted",
-                Settle::Reject => "rejected",
-            };
-            for p in &done {
-                let _ = writeln!(out, "{verb} {}", p.display());
+            for settled in &done {
+                let verb = match settled.action {
+                    Action::Accepted => "accepted",
+                    Action::Rejected => "rejected",
+                };
+                let _ = writeln!(out, "{verb} {}", settled.pending.snap.display());
             }
             Outcome::Passed
         }
@@ -140,18 +146,32 @@ pub fn settle(args: SnapshotArgs, how: Settle, _env: &Environment, mut out: Out,
 /// `scimreplay review`.
 pub fn review(args: SnapshotArgs, env: &Environment, mut out: Out, mut err: Out) -> Outcome {
     let styles = Styles::new(env.color(args.color));
+    let store = crate::run::snapshots::store(&args.snapshot_dir);
+    let filter = match Filter::new(&args.names) {
+        Ok(f) => f,
+        Err(e) => return fail_input(&mut err, e.into()),
+    };
     let stdin = std::io::stdin();
-    let mut input = stdin.lock();
-    match crate::snapshot::review(
-        &args.snapshot_dir,
+    let result = crate::snapshot::review(
+        &store,
         args.baseline.as_deref(),
-        &args.names,
-        &mut input,
+        &filter,
+        stdin.lock(),
         &mut out,
         env.stdin_is_terminal && env.stdout_is_terminal,
         styles,
-    ) {
-        Ok(_) => Outcome::Passed,
+    );
+    match result {
+        Ok(done) => {
+            let _ = writeln!(
+                out,
+                "{} accepted, {} rejected, {} skipped",
+                done.accepted.len(),
+                done.rejected.len(),
+                done.skipped.len()
+            );
+            Outcome::Passed
+        }
         Err(e) => fail_input(&mut err, e.into()),
     }
 }
@@ -210,7 +230,7 @@ pub async fn serve(args: ServeArgs, env: &Environment, mut out: Out, mut err: Ou
             return Outcome::EndpointOrHarness;
         }
     };
-    let mut config = crate::reference::ServerConfig::with_token(token);
+    let mut config = crate::reference::ServerConfig::new(token);
     config.rate_limit = args.rate_limit;
     config.base_path = args.base_path.clone();
     let server = match crate::reference::spawn(listener, config).await {

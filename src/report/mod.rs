@@ -8,6 +8,7 @@ pub mod detail;
 pub mod diagnostic;
 pub mod event;
 pub mod json;
+pub mod show;
 pub mod junit;
 pub mod styles;
 pub mod terminal;

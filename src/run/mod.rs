@@ -5,7 +5,6 @@ pub mod clock;
 pub mod guard;
 pub mod interrupt;
 pub mod ledger;
-pub mod render;
 pub mod report;
 pub mod runner;
 pub mod snapshots;
@@ -87,7 +86,7 @@ pub async fn execute(
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
                 .map_err(HarnessError::Reference)?;
-            let server = reference::spawn(listener, reference::ServerConfig::with_token(token.clone()))
+            let server = reference::spawn(listener, reference::ServerConfig::new(token.clone()))
                 .await
                 .map_err(HarnessError::Reference)?;
             let target = Target::parse(&server.base_url())
@@ -150,7 +149,10 @@ pub async fn execute(
         prefix: prefix.clone(),
         run_id: run_id.clone(),
         strict: plan.strict,
-        snapshots: plan.snapshots,
+        snapshots: plan.snapshots.map(|p| {
+            let store = snapshots::store(&p.root);
+            (p, store)
+        }),
     });
     let (scenarios, cleanup) = runner::run_all(plan.scenarios, Arc::clone(&shared), plan.jobs, events.clone()).await;
     watcher.abort();

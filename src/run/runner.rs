@@ -15,7 +15,8 @@ use crate::check::outcome::CheckOutcome;
 use crate::report::event::RunEvent;
 use crate::http::exchange::{Exchange, Fault, FaultKind, SentRequest};
 use crate::http::{Client, OutgoingRequest};
-use crate::scenario::model::{CaptureSource, Method, Scenario, Step};
+use crate::scenario::model::{CaptureSource, Method, RequestSpec, Scenario, Step};
+use crate::template::{Builtins, Context, RenderError, render_capture, render_step};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::{Semaphore, mpsc};
@@ -28,7 +29,7 @@ pub struct Shared {
     pub prefix: String,
     pub run_id: String,
     pub strict: bool,
-    pub snapshots: Option<super::SnapshotPlan>,
+    pub snapshots: Option<(super::SnapshotPlan, crate::snapshot::Store)>,
 }
 
 /// Runs every scenario and returns their results in the input order, plus the cleanup done.
@@ -92,28 +93,44 @@ async fn run_scenario(
     events: &mpsc::UnboundedSender<RunEvent>,
 ) -> (ScenarioResult, CleanupReport) {
     let started = Instant::now();
-    let mut ctx = super::render::Context::new(scenario, shared);
+    let builtins = Builtins::new(&shared.run_id, &shared.prefix, shared.client.target().base());
+    let (mut ctx, setup_problem) = match Context::for_scenario(builtins.clone(), scenario) {
+        Ok(ctx) => (ctx, None),
+        Err(e) => (Context::new(builtins), Some(format!("the scenario's variables do not render: {e}"))),
+    };
     let mut steps: Vec<StepResult> = Vec::with_capacity(scenario.steps.len());
     let mut created_here: Vec<String> = Vec::new();
     for step in &scenario.steps {
+        if let Some(problem) = &setup_problem {
+            steps.push(skipped(step, problem.clone()));
+            continue;
+        }
         if shared.interrupt.stopping() {
             steps.push(skipped(step, "the run was interrupted before this step".into()));
             continue;
         }
-        let (request, expect) = match ctx.render_step(step) {
+        let (spec, expect) = match render_step(step, &mut ctx) {
             Ok(rendered) => rendered,
-            Err(why) => {
+            Err(RenderError::Missing { name }) => {
+                let why = format!(
+                    "needs `{{{{{name}}}}}`, which no earlier step captured (an earlier step failed)"
+                );
                 steps.push(skipped(step, why));
                 continue;
             }
+            Err(e) => {
+                steps.push(skipped(step, e.to_string()));
+                continue;
+            }
         };
+        let request = outgoing(spec);
         let exchange = match guard::refusal(
             request.method,
             &request.path,
             request.body.as_ref(),
             &shared.prefix,
             |p| shared.ledger.created(p),
-            |id| ctx.generated(id),
+            |id| ctx.is_generated(id),
         ) {
             Some(reason) => refused(&request, shared.client.target().join(&request.path), reason),
             None => shared.client.send(&request).await,
@@ -122,8 +139,11 @@ async fn run_scenario(
             created_here.push(path);
         }
         for (name, source) in &step.capture {
-            if let Some(value) = capture(source, &exchange) {
-                ctx.set_capture(name, value);
+            let value = render_capture(source, &mut ctx)
+                .ok()
+                .and_then(|source| capture(&source, &exchange));
+            if let Some(value) = value {
+                ctx.set_capture(name.clone(), value);
             }
         }
         let checks = crate::check::evaluate(&expect, &exchange);
@@ -141,14 +161,15 @@ async fn run_scenario(
         });
     }
     let snapshot = match &shared.snapshots {
-        Some(plan) => {
+        Some((plan, store)) => {
             let (result, problem) = super::snapshots::compare(
                 plan,
+                store,
                 scenario,
                 &mut steps,
                 shared.client.target().base(),
                 &shared.prefix,
-                ctx.generated_values(),
+                ctx.generated_ids().iter().cloned().collect(),
             );
             if let Some(problem) = problem {
                 let _ = events.send(RunEvent::Notice(problem));
@@ -174,6 +195,18 @@ async fn run_scenario(
         duration_ms: started.elapsed().as_millis() as u64,
     };
     (result, cleanup)
+}
+
+fn outgoing(spec: RequestSpec) -> OutgoingRequest {
+    OutgoingRequest {
+        method: spec.method,
+        path: spec.path,
+        query: spec.query.into_iter().map(|q| (q.name, q.value)).collect(),
+        query_style: spec.query_style,
+        headers: spec.headers.into_iter().collect(),
+        auth: spec.auth,
+        body: spec.body,
+    }
 }
 
 fn skipped(step: &Step, why: String) -> StepResult {

@@ -10,6 +10,7 @@ use crate::snapshot::{self, Policy, Store};
 /// Compares one scenario's transcript; returns the result and, on a store failure, why.
 pub fn compare(
     plan: &SnapshotPlan,
+    store: &Store,
     scenario: &Scenario,
     steps: &mut [StepResult],
     base: &str,
@@ -25,12 +26,11 @@ pub fn compare(
         .filter_map(|(_, result)| result.exchange.as_ref().map(|e| (result.id.as_str(), e)))
         .collect();
     let transcript = normalizer.transcript(&scenario.name, &snapshotted);
-    let store = store(plan);
     let policy = Policy {
         mode: plan.mode,
         require_existing: plan.require,
     };
-    match snapshot::compare(&store, &plan.baseline, &scenario.name, &transcript, policy) {
+    match snapshot::compare(store, &plan.baseline, &scenario.name, &transcript, policy) {
         Ok(comparison) => {
             if comparison.result.state == SnapshotState::Mismatch {
                 for (step_id, diff) in comparison.step_diffs() {
@@ -56,6 +56,6 @@ pub fn compare(
 }
 
 /// The store for a plan: the folder on disk, plus the baselines compiled into the binary.
-pub fn store(plan: &SnapshotPlan) -> Store {
-    Store::new(plan.root.clone()).with_embedded(crate::scenario::builtin::snapshots())
+pub fn store(root: &std::path::Path) -> Store {
+    Store::new(root).with_embedded(crate::scenario::builtin::snapshots().iter().copied())
 }

@@ -15,6 +15,11 @@ pub fn files() -> &'static [(&'static str, &'static str)] {
     FILES
 }
 
+/// The reference baseline compiled into the binary: (baseline, scenario, snapshot text).
+pub fn snapshots() -> &'static [(&'static str, &'static str, &'static str)] {
+    SNAPSHOTS
+}
+
 /// The text of one embedded file by its display path.
 pub fn source(file: &str) -> Option<&'static str> {
     FILES
