@@ -20,22 +20,22 @@ async fn list_shows_name_dialect_tags_summary() {
     let run = cli(&["list"]).await;
     assert_eq!(run.outcome, Outcome::Passed, "{}", run.stderr);
     assert!(run.stdout.starts_with("NAME"), "{}", run.stdout);
-    assert!(run.stdout.contains("test-connection"), "{}", run.stdout);
+    assert!(run.stdout.contains("connection-probe-username"), "{}", run.stdout);
     assert!(run.stdout.contains(" scenarios"), "{}", run.stdout);
 }
 
 #[tokio::test]
 async fn show_renders_the_requests() {
-    let run = cli(&["show", "test-connection", "--target", "https://api.contoso.com/scim/"]).await;
+    let run = cli(&["show", "connection-probe-username", "--target", "https://api.contoso.com/scim/"]).await;
     assert_eq!(run.outcome, Outcome::Passed, "{}", run.stderr);
     assert!(run.stdout.contains("GET https://api.contoso.com/scim/Users?filter=userName+eq+%22"), "{}", run.stdout);
 }
 
 #[tokio::test]
 async fn show_of_an_unknown_name_suggests_one() {
-    let run = cli(&["show", "test-conection"]).await;
+    let run = cli(&["show", "connection-probe-usrname"]).await;
     assert_eq!(run.outcome, Outcome::InvalidInput);
-    assert!(run.stderr.contains("test-connection"), "{}", run.stderr);
+    assert!(run.stderr.contains("connection-probe-username"), "{}", run.stderr);
 }
 
 #[tokio::test]
