@@ -3,6 +3,7 @@
 
 mod support;
 
+mod catalogue;
 mod checks;
 mod cli;
 mod exit_codes;
