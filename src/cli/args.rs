@@ -217,4 +217,10 @@ pub struct ServeArgs {
     /// Path the SCIM resources live under.
     #[arg(long, value_name = "PATH", default_value = "/scim/v2")]
     pub base_path: String,
+    /// Misbehave on purpose, to see what a run reports for a broken endpoint: a comma-separated
+    /// list of case-sensitive-ops, remove-members-wipes-all, string-booleans-rejected,
+    /// filter-miss-404, manager-as-string, ignore-pathless-dotted-keys, members-not-excluded,
+    /// patch-noop, numeric-error-status, case-sensitive-filter, duplicate-create-allowed.
+    #[arg(long, value_name = "LIST")]
+    pub faults: Option<String>,
 }

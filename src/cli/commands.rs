@@ -270,9 +270,22 @@ pub async fn serve(args: ServeArgs, env: &Environment, mut out: Out, mut err: Ou
             return Outcome::EndpointOrHarness;
         }
     };
-    let mut config = crate::reference::ServerConfig::new(token);
-    config.rate_limit = args.rate_limit;
-    config.base_path = args.base_path.clone();
+    let faults = match args
+        .faults
+        .as_deref()
+        .map(crate::reference::Faults::parse_list)
+    {
+        Some(Ok(f)) => f,
+        Some(Err(e)) => return fail_input(&mut err, e.into()),
+        None => crate::reference::Faults::default(),
+    };
+    let config = crate::reference::ServerConfig {
+        rate_limit: args.rate_limit,
+        base_path: args.base_path.clone(),
+        faults,
+        ..crate::reference::ServerConfig::new(token)
+    };
+    let config_faults = config.faults.to_string();
     let server = match crate::reference::spawn(listener, config).await {
         Ok(s) => s,
         Err(e) => {
@@ -283,9 +296,10 @@ pub async fn serve(args: ServeArgs, env: &Environment, mut out: Out, mut err: Ou
     let _ = writeln!(
         out,
         "scimreplay serve: SCIM 2.0 reference endpoint at {}\n  bearer token: the value of ${}\n  \
-         point a client at it, e.g. `scimreplay run --target {}`\n  Ctrl-C stops it",
+         faults: {}\n  point a client at it, e.g. `scimreplay run --target {}`\n  Ctrl-C stops it",
         server.base_url(),
         args.token_env,
+        config_faults,
         server.base_url()
     );
     let _ = out.flush();
