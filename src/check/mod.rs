@@ -188,6 +188,7 @@ mod tests {
                 message: message.into(),
             }),
             retries: Vec::new(),
+            retry_stopped: None,
         }
     }
 

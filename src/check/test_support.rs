@@ -66,5 +66,6 @@ pub fn exchange(request: SentRequest, response: ReceivedResponse) -> Exchange {
         response: Some(response),
         fault: None,
         retries: Vec::new(),
+        retry_stopped: None,
     }
 }

@@ -15,7 +15,12 @@ pub fn fault_outcome(fault: &Fault) -> CheckOutcome {
         FaultKind::Refused => "not sent",
     };
     let code = fault.kind.entra_code();
-    let impact = match fault.kind {
+    let inferred = if fault.kind.entra_code_documented() {
+        ""
+    } else {
+        " [inferred: the fact sheet documents this code for HTTP protocol errors]"
+    };
+    let mut impact = match fault.kind {
         FaultKind::Timeout => format!(
             "Entra gives up after {ENTRA_TIMEOUT_SECS} s, logs {code} and retries about 40 \
              minutes later"
@@ -29,6 +34,9 @@ pub fn fault_outcome(fault: &Fault) -> CheckOutcome {
         ),
         _ => format!("Entra logs {code} and retries about 40 minutes later"),
     };
+    if fault.kind != FaultKind::Refused {
+        impact.push_str(inferred);
+    }
     CheckOutcome {
         check: "transport".into(),
         severity: Severity::Fail,

@@ -14,7 +14,6 @@ use crate::report::terminal::{TerminalOptions, TerminalReporter};
 use crate::run::interrupt::Interrupt;
 use crate::snapshot::{Action, Filter};
 use std::io::Write;
-use std::time::Duration;
 
 fn fail_input(err: &mut Out, e: InputError) -> Outcome {
     let _ = writeln!(err, "{}", e.0.trim_end());
@@ -217,8 +216,12 @@ pub async fn cleanup(args: CleanupArgs, env: &Environment, out: Out, mut err: Ou
         Ok(c) => c,
         Err(e) => return fail_input(&mut err, e),
     };
+    let timeout = match resolve::timeout(args.timeout) {
+        Ok(t) => t,
+        Err(e) => return fail_input(&mut err, e),
+    };
     let options = ClientOptions {
-        timeout: Duration::from_secs_f64(args.timeout.max(0.1)),
+        timeout,
         cacert_pem,
         insecure: args.insecure,
         ..ClientOptions::default()

@@ -78,11 +78,7 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
     if args.jobs == 0 {
         return Err(InputError("error: --jobs must be at least 1".into()));
     }
-    if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(InputError(
-            "error: --timeout must be a positive number of seconds".into(),
-        ));
-    }
+    let timeout = timeout(args.timeout)?;
     let color = env.color(args.color);
     let scenarios = scenarios(&args.select, color)?;
     let endpoint = match &args.target {
@@ -102,17 +98,9 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
             }
         }
     };
-    let cacert_pem = match &args.cacert {
-        Some(path) => Some(std::fs::read(path).map_err(|e| {
-            InputError(format!(
-                "error: failed to read --cacert {}: {e}",
-                path.display()
-            ))
-        })?),
-        None => None,
-    };
+    let cacert_pem = read_cacert(args.cacert.as_ref())?;
     let client = ClientOptions {
-        timeout: Duration::from_secs_f64(args.timeout),
+        timeout,
         cacert_pem,
         insecure: args.insecure,
         retry: RetryPolicy {
@@ -153,15 +141,40 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
 
 /// Reads a CA file for commands other than `run`.
 pub fn read_cacert(path: Option<&PathBuf>) -> Result<Option<Vec<u8>>, InputError> {
-    path.map(|p| {
-        std::fs::read(p).map_err(|e| {
-            InputError(format!(
-                "error: failed to read --cacert {}: {e}",
-                p.display()
-            ))
-        })
-    })
-    .transpose()
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let pem = std::fs::read(path).map_err(|e| {
+        InputError(format!(
+            "error: failed to read --cacert {}: {e}",
+            path.display()
+        ))
+    })?;
+    // Checked here so a bad file is bad input (exit 3), not a harness failure later.
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(certs) if !certs.is_empty() => Ok(Some(pem)),
+        Ok(_) => Err(InputError(format!(
+            "error: --cacert {} holds no PEM certificate (expected -----BEGIN CERTIFICATE-----)",
+            path.display()
+        ))),
+        Err(e) => Err(InputError(format!(
+            "error: --cacert {} is not a valid PEM certificate: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// The longest per-request timeout accepted, in seconds (a day; Entra's own is 60 s).
+const MAX_TIMEOUT_SECS: f64 = 86_400.0;
+
+/// `--timeout` as a duration: positive, finite and at most a day.
+pub fn timeout(secs: f64) -> Result<Duration, InputError> {
+    if !(secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS) {
+        return Err(InputError(format!(
+            "error: --timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECS}"
+        )));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 #[cfg(test)]

@@ -134,19 +134,32 @@ impl Client {
                 .as_ref()
                 .filter(|r| r.status == 429)
                 .map(|r| retry_after(r.header("retry-after")));
-            match wait {
-                Some(wait)
-                    if retries.len() < self.options.retry.max_retries as usize
-                        && wait <= self.options.retry.max_wait =>
-                {
+            let policy = self.options.retry;
+            let stopped = match wait {
+                None => None,
+                Some(wait) if wait > policy.max_wait => Some(format!(
+                    "Retry-After {}s is above --max-retry-wait {}s; not waited",
+                    wait.as_secs(),
+                    policy.max_wait.as_secs()
+                )),
+                Some(_) if retries.len() >= policy.max_retries as usize => Some(format!(
+                    "still 429 after {} {}; gave up",
+                    retries.len(),
+                    if retries.len() == 1 {
+                        "retry"
+                    } else {
+                        "retries"
+                    }
+                )),
+                Some(wait) => {
                     tokio::time::sleep(wait).await;
                     retries.push(wait.as_secs());
+                    continue;
                 }
-                _ => {
-                    exchange.retries = retries;
-                    return exchange;
-                }
-            }
+            };
+            exchange.retries = retries;
+            exchange.retry_stopped = stopped;
+            return exchange;
         }
     }
 
@@ -164,11 +177,19 @@ impl Client {
             Some(token) => scrub_response(r, token),
             None => r,
         };
+        // An error text can quote what the server sent back; the token must not ride along.
+        let fault = fault.map(|mut f| {
+            if let Some(token) = &self.token {
+                f.message = token.scrub(&f.message);
+            }
+            f
+        });
         Exchange {
             request: sent,
             response: response.map(scrub),
             fault,
             retries: Vec::new(),
+            retry_stopped: None,
         }
     }
 
@@ -260,7 +281,15 @@ impl Client {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    fault = Some(classify(&e, self.options.timeout));
+                    let mut cut = classify(&e, self.options.timeout);
+                    if cut.kind == FaultKind::Reset {
+                        cut.message = format!(
+                            "the connection closed after {} bytes of the body: {}",
+                            bytes.len(),
+                            cut.message
+                        );
+                    }
+                    fault = Some(cut);
                     break;
                 }
             }
@@ -359,18 +388,24 @@ fn classify(error: &reqwest::Error, limit: Duration) -> Fault {
     if error.is_timeout() {
         return timeout_fault(limit);
     }
-    let message = chain(error);
+    let message = cause(error);
     let lower = message.to_lowercase();
     let kind =
         if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
             FaultKind::Tls
         } else if error.is_connect() {
             FaultKind::Connect
-        } else if lower.contains("reset")
-            || lower.contains("closed")
-            || lower.contains("incomplete")
-            || lower.contains("broken pipe")
-            || lower.contains("eof")
+        } else if [
+            "reset",
+            "closed",
+            "incomplete",
+            "broken pipe",
+            "eof",
+            "end of file",
+            "connection aborted",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
         {
             FaultKind::Reset
         } else {
@@ -385,6 +420,29 @@ fn classify(error: &reqwest::Error, limit: Duration) -> Fault {
     Fault {
         kind,
         message: format!("{message}{hint}"),
+    }
+}
+
+/// Wrapper texts of reqwest and hyper that say nothing the report does not already show
+/// (the request line is printed beside the fault).
+const WRAPPERS: [&str; 4] = [
+    "error sending request for url",
+    "client error (",
+    "error decoding response body",
+    "request or response body error",
+];
+
+/// The error's cause chain without the wrappers, or the whole chain when that is all there is.
+fn cause(error: &reqwest::Error) -> String {
+    let whole = chain(error);
+    let parts: Vec<&str> = whole
+        .split(": ")
+        .filter(|p| !WRAPPERS.iter().any(|w| p.starts_with(w)))
+        .collect();
+    if parts.is_empty() {
+        whole
+    } else {
+        parts.join(": ")
     }
 }
 
@@ -488,6 +546,111 @@ mod tests {
             Duration::from_secs(1)
         );
         assert_eq!(retry_after(None), Duration::from_secs(1));
+    }
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1
+                .as_deref()
+                .map(|l| l as &(dyn std::error::Error + 'static))
+        }
+    }
+
+    #[test]
+    fn chains_join_sources_without_repeats() {
+        let e = Layer(
+            "error sending request for url (http://h/Users)",
+            Some(Box::new(Layer(
+                "client error (Connect)",
+                Some(Box::new(Layer(
+                    "tcp connect error: Connection refused",
+                    None,
+                ))),
+            ))),
+        );
+        assert_eq!(
+            chain(&e),
+            "error sending request for url (http://h/Users): client error (Connect): tcp \
+             connect error: Connection refused"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_retry_after_above_the_cap_is_not_waited_and_says_why() {
+        use tokio::io::AsyncWriteExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 2048];
+                let _ = tokio::io::AsyncReadExt::read(&mut s, &mut buf).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 120\r\nContent-Length: 0\r\n\r\n")
+                    .await;
+            }
+        });
+        let target = Target::parse(&format!("http://{addr}/scim")).unwrap();
+        let client = Client::new(target, None, ClientOptions::default()).unwrap();
+        let started = Instant::now();
+        let exchange = client
+            .send(&OutgoingRequest {
+                method: Method::Get,
+                path: "/Users".into(),
+                query: Vec::new(),
+                query_style: QueryStyle::Entra,
+                headers: Vec::new(),
+                auth: AuthMode::None,
+                body: None,
+            })
+            .await;
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(exchange.response.map(|r| r.status), Some(429));
+        assert!(exchange.retries.is_empty());
+        assert_eq!(
+            exchange.retry_stopped.as_deref(),
+            Some("Retry-After 120s is above --max-retry-wait 10s; not waited")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_a_short_connect_fault() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let target = Target::parse(&format!("http://{addr}")).unwrap();
+        let client = Client::new(target, None, ClientOptions::default()).unwrap();
+        let exchange = client
+            .send(&OutgoingRequest {
+                method: Method::Delete,
+                path: "/Users/1".into(),
+                query: Vec::new(),
+                query_style: QueryStyle::Entra,
+                headers: Vec::new(),
+                auth: AuthMode::None,
+                body: None,
+            })
+            .await;
+        let fault = exchange.fault.unwrap();
+        assert_eq!(fault.kind, FaultKind::Connect);
+        assert!(
+            !fault.message.contains("error sending request"),
+            "wrappers dropped: {}",
+            fault.message
+        );
+        assert!(
+            fault.message.contains("onnection refused"),
+            "{}",
+            fault.message
+        );
     }
 
     #[test]

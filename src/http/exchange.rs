@@ -82,6 +82,13 @@ impl FaultKind {
             FaultKind::Refused => "none (not sent)",
         }
     }
+
+    /// True when the fact sheet §4.1 documents [`entra_code`](Self::entra_code) for this
+    /// fault (timeouts and HTTP protocol errors); for a refused connection, a TLS failure or a
+    /// reset it is the nearest documented code, an inference.
+    pub fn entra_code_documented(self) -> bool {
+        matches!(self, FaultKind::Timeout | FaultKind::Protocol)
+    }
 }
 
 /// A transport-level failure, reported as a finding on the step.
@@ -103,4 +110,8 @@ pub struct Exchange {
     /// 429 answers that were waited out and retried before this response: seconds waited each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retries: Vec<u64>,
+    /// Why a final 429 was not retried (its `Retry-After` is above the cap, or the retries
+    /// ran out), when it was not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_stopped: Option<String>,
 }

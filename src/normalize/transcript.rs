@@ -243,6 +243,7 @@ mod tests {
             response: Some(response),
             fault: None,
             retries: vec![],
+            retry_stopped: None,
         }
     }
 
@@ -333,6 +334,7 @@ mod tests {
                 message: "no answer from 127.0.0.1:41234".to_string(),
             }),
             retries: vec![],
+            retry_stopped: None,
         };
         vec![
             ("find", list),

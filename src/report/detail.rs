@@ -82,7 +82,7 @@ pub fn step_detail(scenario: &ScenarioResult, step: &StepResult, styles: Styles)
 fn push_exchange(out: &mut String, exchange: &Exchange, styles: Styles) {
     push_request(out, &exchange.request, styles);
     match (&exchange.response, &exchange.fault) {
-        (Some(response), _) => push_response(out, response, &exchange.retries, styles),
+        (Some(response), _) => push_response(out, response, exchange, styles),
         (None, Some(fault)) => {
             let what = match fault.kind {
                 FaultKind::Refused => "not sent",
@@ -92,7 +92,12 @@ fn push_exchange(out: &mut String, exchange: &Exchange, styles: Styles) {
             let _ = writeln!(out, "{INNER}{}", fault.message);
             if fault.kind != FaultKind::Refused {
                 let code = fault.kind.entra_code();
-                let line = format!("Entra logs the same failure as {code}");
+                let hedge = if fault.kind.entra_code_documented() {
+                    ""
+                } else {
+                    " [inferred]"
+                };
+                let line = format!("Entra logs the same failure as {code}{hedge}");
                 let _ = writeln!(out, "{INNER}{}", styles.impact(&line));
             }
         }
@@ -113,16 +118,15 @@ fn push_request(out: &mut String, request: &SentRequest, styles: Styles) {
     }
 }
 
-fn push_response(out: &mut String, response: &ReceivedResponse, retries: &[u64], styles: Styles) {
+fn push_response(
+    out: &mut String,
+    response: &ReceivedResponse,
+    exchange: &Exchange,
+    styles: Styles,
+) {
     let mut timing = format!("{}ms", response.elapsed_ms);
-    if !retries.is_empty() {
-        let waits: Vec<String> = retries.iter().map(|s| format!("{s}s")).collect();
-        let _ = write!(
-            timing,
-            ", after {} on 429 (waited {})",
-            plural(retries.len(), "retry", "retries"),
-            waits.join(", ")
-        );
+    if !exchange.retries.is_empty() {
+        let _ = write!(timing, ", {}", retry_text(&exchange.retries));
     }
     let _ = writeln!(
         out,
@@ -130,6 +134,9 @@ fn push_response(out: &mut String, response: &ReceivedResponse, retries: &[u64],
         styles.bold(&response.status.to_string()),
         styles.dim(&format!("({timing})"))
     );
+    if let Some(stopped) = &exchange.retry_stopped {
+        let _ = writeln!(out, "{INNER}{}", styles.warn(stopped));
+    }
     push_headers(out, &response.headers, styles);
     let mut notes = Vec::new();
     if let Some(problem) = &response.body_problem {
@@ -143,6 +150,16 @@ fn push_response(out: &mut String, response: &ReceivedResponse, retries: &[u64],
     } else {
         push_body(out, &response.body, response.json.as_ref(), &notes);
     }
+}
+
+/// `after 2 retries on 429 (waited 1s, 2s)`.
+pub fn retry_text(retries: &[u64]) -> String {
+    let waits: Vec<String> = retries.iter().map(|s| format!("{s}s")).collect();
+    format!(
+        "after {} on 429 (waited {})",
+        plural(retries.len(), "retry", "retries"),
+        waits.join(", ")
+    )
 }
 
 fn push_headers(out: &mut String, headers: &[(String, String)], styles: Styles) {

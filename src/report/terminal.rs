@@ -5,7 +5,7 @@
 //! `Vec<u8>` and the CLI decides about colour once.
 
 use crate::report::curl::shell_word;
-use crate::report::detail::{check_line, paint_status, plural, step_detail};
+use crate::report::detail::{check_line, paint_status, plural, retry_text, step_detail};
 use crate::report::event::{ReportError, Reporter, RunEvent, RunStarted, replay};
 use crate::report::styles::Styles;
 use crate::run::report::{
@@ -122,6 +122,19 @@ impl<W: Write> TerminalReporter<W> {
                 for check in step.failed_checks() {
                     out.push_str(&check_line(check, "        ", s));
                 }
+            }
+            // A throttled step that passed on retry still says so: CI should see the waits.
+            if let Some(exchange) = step
+                .exchange
+                .as_ref()
+                .filter(|e| !block && !e.retries.is_empty())
+            {
+                let line = format!(
+                    "{}: 429 Too Many Requests, {}",
+                    step.id,
+                    retry_text(&exchange.retries)
+                );
+                out.push_str(&format!("      {} {}\n", s.dim("RETRY"), s.dim(&line)));
             }
         }
         if after_block {

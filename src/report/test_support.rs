@@ -81,6 +81,7 @@ fn exchange(request: SentRequest, response: ReceivedResponse) -> Exchange {
         response: Some(response),
         fault: None,
         retries: Vec::new(),
+        retry_stopped: None,
     }
 }
 
@@ -214,6 +215,7 @@ fn transport_error() -> ScenarioResult {
             message: "connection refused by scim.example.test:443".into(),
         }),
         retries: Vec::new(),
+        retry_stopped: None,
     });
     let mut s = scenario(
         "group-filter-by-name",

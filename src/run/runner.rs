@@ -267,6 +267,7 @@ fn refused(request: &OutgoingRequest, url: String, reason: String) -> Exchange {
             message: reason,
         }),
         retries: Vec::new(),
+        retry_stopped: None,
     }
 }
 
@@ -388,6 +389,7 @@ mod tests {
             response: None,
             fault,
             retries: vec![],
+            retry_stopped: None,
         }
     }
 

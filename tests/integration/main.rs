@@ -7,5 +7,8 @@ mod catalogue;
 mod checks;
 mod cli;
 mod exit_codes;
+mod faults;
 mod reference;
 mod safety;
+mod throttling;
+mod tls;

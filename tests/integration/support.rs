@@ -86,6 +86,11 @@ pub async fn cli_env(args: &[&str], vars: &[(&str, &str)]) -> CliRun {
 /// Runs one scenario (given as JSON) against `target`, with snapshots off, returning the
 /// CLI result and the JSON report.
 pub async fn run_scenario(target: &str, scenario: &Value) -> (CliRun, Value) {
+    run_scenario_with(target, scenario, &[]).await
+}
+
+/// [`run_scenario`] with extra `run` flags (a `--timeout` among them replaces the default 5 s).
+pub async fn run_scenario_with(target: &str, scenario: &Value, extra: &[&str]) -> (CliRun, Value) {
     let dir = TempDir::new("scenario");
     let file = dir.write(
         "scenario.json",
@@ -93,7 +98,7 @@ pub async fn run_scenario(target: &str, scenario: &Value) -> (CliRun, Value) {
     );
     let report = dir.path().join("report.json");
     let state = dir.path().join("state");
-    let run = cli(&[
+    let mut args = vec![
         "run",
         "--target",
         target,
@@ -107,10 +112,12 @@ pub async fn run_scenario(target: &str, scenario: &Value) -> (CliRun, Value) {
         state.to_str().unwrap(),
         "--color",
         "never",
-        "--timeout",
-        "5",
-    ])
-    .await;
+    ];
+    if !extra.contains(&"--timeout") {
+        args.extend_from_slice(&["--timeout", "5"]);
+    }
+    args.extend_from_slice(extra);
+    let run = cli(&args).await;
     let json = std::fs::read_to_string(&report)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
