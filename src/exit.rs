@@ -15,7 +15,8 @@ pub enum Outcome {
     ChecksFailed,
     /// Cleanup could not delete everything this run created; the ledger names what is left.
     CleanupIncomplete,
-    /// The endpoint could not be reached at all, or the harness itself failed.
+    /// The endpoint could not be reached at all, the harness itself failed, or the run was
+    /// interrupted (SIGINT/SIGTERM) before it finished.
     EndpointOrHarness,
     /// Bad input: flags, scenario files, variables. Nothing was sent.
     InvalidInput,
@@ -42,7 +43,7 @@ impl Outcome {
             Outcome::SnapshotDrift => "only snapshot drift: responses differ from the baseline",
             Outcome::InvalidInput => "invalid input (flags, scenario files); nothing was sent",
             Outcome::EndpointOrHarness => {
-                "the endpoint could not be reached, or the harness failed"
+                "the endpoint could not be reached, the harness failed, or the run was interrupted"
             }
             Outcome::CleanupIncomplete => {
                 "cleanup left objects behind; the ledger and `scimreplay cleanup` finish it"

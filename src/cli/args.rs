@@ -16,7 +16,7 @@ reference endpoint, no server needed. Then point it at yours:\n\n  \
 export SCIMREPLAY_TOKEN=...   # the Secret Token you give Entra\n  \
 scimreplay run --target https://staging.example.com/scim/v2\n\n\
 Exit codes: 0 passed · 1 a check failed · 2 snapshot drift only · 3 invalid input · \
-4 endpoint unreachable or harness failure · 5 cleanup left objects behind."
+4 endpoint unreachable, harness failure or interrupted · 5 cleanup left objects behind."
 )]
 pub struct Cli {
     #[command(subcommand)]

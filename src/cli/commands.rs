@@ -299,14 +299,14 @@ pub async fn serve(args: ServeArgs, env: &Environment, mut out: Out, mut err: Ou
     let _ = writeln!(
         out,
         "scimreplay serve: SCIM 2.0 reference endpoint at {}\n  bearer token: the value of ${}\n  \
-         faults: {}\n  point a client at it, e.g. `scimreplay run --target {}`\n  Ctrl-C stops it",
+         faults: {}\n  point a client at it, e.g. `scimreplay run --target {}`\n  Ctrl-C (or SIGTERM) stops it",
         server.base_url(),
         args.token_env,
         config_faults,
         server.base_url()
     );
     let _ = out.flush();
-    let _ = tokio::signal::ctrl_c().await;
+    crate::run::interrupt::stop_signal().await;
     server.shutdown().await;
     let _ = writeln!(out, "scimreplay serve: stopped");
     Outcome::Passed

@@ -20,16 +20,18 @@ pub async fn delete_all(
         ledger: ledger.path().display().to_string(),
         ..CleanupReport::default()
     };
+    let mut stopped = false;
     for path in paths {
         if !ledger.owns(path) {
             continue;
         }
-        if interrupt.aborting() {
+        if stopped || interrupt.aborting() {
             report.interrupted = true;
             report.left_behind.push(LeftBehind {
                 path: path.clone(),
                 reason: "cleanup stopped by a second interrupt".into(),
             });
+            stopped = true;
             continue;
         }
         let request = OutgoingRequest {
@@ -41,7 +43,22 @@ pub async fn delete_all(
             auth: AuthMode::Token,
             body: None,
         };
-        let exchange = client.send(&request).await;
+        // A second signal stops a DELETE in flight too: a hanging endpoint must not keep the
+        // user waiting for the timeout. The object stays in the ledger.
+        let exchange = tokio::select! {
+            biased;
+            _ = interrupt.aborted() => {
+                report.interrupted = true;
+                report.left_behind.push(LeftBehind {
+                    path: path.clone(),
+                    reason: "cleanup stopped by a second interrupt while its DELETE was in flight"
+                        .into(),
+                });
+                stopped = true;
+                continue;
+            }
+            exchange = client.send(&request) => exchange,
+        };
         let removed = match (&exchange.response, &exchange.fault) {
             (Some(r), None) if (200..300).contains(&r.status) => {
                 report.deleted.push(path.clone());

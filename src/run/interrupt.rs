@@ -37,6 +37,29 @@ impl Interrupt {
         self.notify.notified().await;
     }
 
+    /// Resolves once the run should stop (at once if it already should).
+    pub async fn stopped(&self) {
+        self.until(1).await;
+    }
+
+    /// Resolves once cleanup should stop too (at once if it already should).
+    pub async fn aborted(&self) {
+        self.until(2).await;
+    }
+
+    async fn until(&self, signals: usize) {
+        loop {
+            // Registered before the count is read, so a signal in between is not lost.
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.signals.load(Ordering::SeqCst) >= signals {
+                return;
+            }
+            notified.await;
+        }
+    }
+
     /// Listens for SIGINT and SIGTERM for the life of the process.
     pub fn listen(self: &Arc<Self>) {
         let me = Arc::clone(self);
@@ -59,6 +82,11 @@ impl Interrupt {
     }
 }
 
+/// Resolves at the next SIGINT or SIGTERM (Ctrl-C elsewhere).
+pub async fn stop_signal() {
+    wait_for_signal().await;
+}
+
 #[cfg(unix)]
 async fn wait_for_signal() {
     use tokio::signal::unix::{SignalKind, signal};
@@ -78,4 +106,34 @@ async fn wait_for_signal() {
 #[cfg(not(unix))]
 async fn wait_for_signal() {
     let _ = tokio::signal::ctrl_c().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn waits_resolve_for_signals_raised_before_and_after() {
+        let interrupt = Interrupt::new();
+        let waiter = {
+            let interrupt = Arc::clone(&interrupt);
+            tokio::spawn(async move { interrupt.aborted().await })
+        };
+        interrupt.raise();
+        assert!(interrupt.stopping() && !interrupt.aborting());
+        // Already stopping: resolves at once.
+        tokio::time::timeout(Duration::from_secs(1), interrupt.stopped())
+            .await
+            .expect("stopped resolves after the first signal");
+        assert!(!waiter.is_finished());
+        interrupt.raise();
+        tokio::time::timeout(Duration::from_secs(1), waiter)
+            .await
+            .expect("aborted resolves after the second signal")
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(1), interrupt.aborted())
+            .await
+            .expect("and keeps resolving");
+    }
 }

@@ -143,7 +143,7 @@ pub async fn execute(
         let interrupt = Arc::clone(&interrupt);
         let events = events.clone();
         tokio::spawn(async move {
-            interrupt.wait().await;
+            interrupt.stopped().await;
             let _ = events.send(RunEvent::Interrupted);
         })
     };
@@ -225,6 +225,10 @@ pub fn outcome(report: &RunReport) -> Outcome {
     }
     if !report.cleanup.left_behind.is_empty() {
         outcome = outcome.worst(Outcome::CleanupIncomplete);
+    }
+    // An interrupted run did not finish: whatever it checked, it never exits 0 or 1.
+    if report.summary.interrupted {
+        outcome = outcome.worst(Outcome::EndpointOrHarness);
     }
     for step in report.scenarios.iter().flat_map(|s| &s.steps) {
         outcome = outcome.worst(match step.status {

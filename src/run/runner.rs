@@ -74,8 +74,14 @@ pub async fn run_all(
             }
         }
     }
-    // Anything still outstanding (an interrupted or crashed scenario) is cleaned up here.
-    let leftovers = shared.ledger.outstanding();
+    // Anything still outstanding (a crashed scenario) is cleaned up here; what a scenario's
+    // own cleanup already tried and reported is not tried, nor reported, twice.
+    let leftovers: Vec<String> = shared
+        .ledger
+        .outstanding()
+        .into_iter()
+        .filter(|p| !cleanup_report.left_behind.iter().any(|l| &l.path == p))
+        .collect();
     if !leftovers.is_empty() {
         let _ = events.send(RunEvent::CleanupStarted {
             objects: leftovers.len(),
@@ -156,7 +162,18 @@ async fn run_scenario(
             |id| ctx.is_generated(id),
         ) {
             Some(reason) => refused(&request, shared.client.target().join(&request.path), reason),
-            None => shared.client.send(&request).await,
+            None => match send_or_stop(shared, &request, events).await {
+                Some(exchange) => exchange,
+                None => {
+                    steps.push(skipped(
+                        step,
+                        "the run was interrupted while this request was in flight; its answer \
+                         was not awaited"
+                            .into(),
+                    ));
+                    continue;
+                }
+            },
         };
         if let Some(path) = record_in_ledger(&request, &exchange, scenario, step, shared) {
             created_here.push(path);
@@ -225,6 +242,43 @@ async fn run_scenario(
         duration_ms: started.elapsed().as_millis() as u64,
     };
     (result, cleanup)
+}
+
+/// Sends the request unless the run stops first; `None` when it was abandoned.
+///
+/// A create is awaited through the first signal (bounded by the per-request timeout) so the
+/// object it makes lands in the ledger and is cleaned up; only a second signal abandons it.
+/// Anything else is abandoned at the first signal: it creates nothing, and a hanging endpoint
+/// must not hold the run up.
+async fn send_or_stop(
+    shared: &Shared,
+    request: &OutgoingRequest,
+    events: &mpsc::UnboundedSender<RunEvent>,
+) -> Option<Exchange> {
+    let creates = request.method == Method::Post;
+    let stop = async {
+        if creates {
+            shared.interrupt.aborted().await
+        } else {
+            shared.interrupt.stopped().await
+        }
+    };
+    tokio::select! {
+        biased;
+        exchange = shared.client.send(request) => Some(exchange),
+        _ = stop => {
+            if creates {
+                let _ = events.send(RunEvent::Notice(format!(
+                    "a create (POST {}) was abandoned in flight; if the endpoint made the object, \
+                     `scimreplay cleanup --prefix {} --target {}` finds it",
+                    request.path,
+                    shared.prefix,
+                    crate::report::curl::shell_word(&shared.client.target().display())
+                )));
+            }
+            None
+        }
+    }
 }
 
 fn outgoing(spec: RequestSpec) -> OutgoingRequest {

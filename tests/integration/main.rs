@@ -8,6 +8,7 @@ mod checks;
 mod cli;
 mod exit_codes;
 mod faults;
+mod interrupt;
 mod reference;
 mod safety;
 mod throttling;
