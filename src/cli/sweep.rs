@@ -102,7 +102,7 @@ pub async fn finish_ledgers(
                 out,
                 "  {} object(s) remain; run `scimreplay cleanup --ledger {}` again once the endpoint answers",
                 report.left_behind.len(),
-                file.display()
+                crate::report::curl::shell_word(&file.display().to_string())
             );
         }
     }
@@ -218,7 +218,8 @@ async fn list_matching(
 ) -> Result<Vec<Found>, String> {
     const PAGE: usize = 100;
     const MAX_PAGES: usize = 1000;
-    let mut found = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut start = 1usize;
     for _ in 0..MAX_PAGES {
         let query = vec![
@@ -240,7 +241,21 @@ async fn list_matching(
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
-        found.extend(matching(&resources, collection, name_attr, prefix));
+        // An endpoint that ignores startIndex serves the same page again: stop there rather
+        // than list (and later delete) the same objects twice.
+        let fresh = resources
+            .iter()
+            .filter_map(|r| r.get("id").map(Value::to_string))
+            .filter(|id| seen.insert(id.clone()))
+            .count();
+        if fresh == 0 {
+            return Ok(found);
+        }
+        for f in matching(&resources, collection, name_attr, prefix) {
+            if !found.iter().any(|g| g.path == f.path) {
+                found.push(f);
+            }
+        }
         let total = body
             .get("totalResults")
             .and_then(Value::as_u64)
