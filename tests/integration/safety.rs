@@ -97,9 +97,9 @@ async fn created_objects_are_deleted_newest_first_even_when_steps_fail() {
     assert_eq!(deletes, vec!["/Users/u-2", "/Users/u-1"]);
 }
 
-#[tokio::test]
-async fn the_token_appears_in_no_output() {
-    // An endpoint that echoes the Authorization header back, in a header and in the body.
+/// An endpoint that echoes the Authorization header back, in a header and in the body, for
+/// every request: list queries, creates and deletes.
+async fn echoing_endpoint() -> MockServer {
     let server = MockServer::start().await;
     let echo = |req: &Request| {
         let auth = req
@@ -107,18 +107,46 @@ async fn the_token_appears_in_no_output() {
             .get("authorization")
             .map(|v| v.to_str().unwrap_or("").to_string())
             .unwrap_or_default();
-        ResponseTemplate::new(400)
+        let status = match req.method.as_str() {
+            "POST" => 201,
+            "DELETE" => 500,
+            _ => 400,
+        };
+        ResponseTemplate::new(status)
             .insert_header("X-Echo", auth.as_str())
-            .set_body_json(json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400", "detail": format!("bad request with {auth}")}))
+            .insert_header("Location", format!("https://h/scim/Users/{auth}").as_str())
+            .set_body_json(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                "id": "u-echo", "status": status.to_string(),
+                "detail": format!("bad request with {auth}"),
+                "Resources": [{"id": "g-1", "userName": format!("scimreplay-a1b2c3-{auth}"),
+                               "displayName": format!("scimreplay-a1b2c3-{auth}")}],
+                "totalResults": 1}),
+            )
     };
-    Mock::given(path("/scim/Users"))
+    Mock::given(wiremock::matchers::any())
         .respond_with(echo)
         .mount(&server)
         .await;
+    server
+}
+
+/// Fails the test when `text` (named `what`) holds the token.
+fn assert_clean(what: &str, text: &str) {
+    assert!(!text.contains(TOKEN), "{what} leaks the token:\n{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_appears_in_no_output() {
+    let server = echoing_endpoint().await;
+    let target = format!("{}/scim", server.uri());
     let dir = TempDir::new("secrets");
     let file = dir.write("s.json", &json!({"name": "echo", "summary": "fails", "dialect": "any",
         "steps": [{"id": "probe", "request": {"method": "GET", "path": "/Users", "query": {"filter": "userName eq \"x\""}},
-                   "expect": {"status": 200, "checks": ["scim.list-response"]}}]}).to_string());
+                   "expect": {"status": 200, "checks": ["scim.list-response"]}},
+                  {"id": "create", "request": {"method": "POST", "path": "/Users",
+                      "body": {"userName": "{{run.prefix}}alice@example.com"}},
+                   "expect": {"status": 201}}]}).to_string());
     let json = dir.path().join("r.json");
     let junit = dir.path().join("r.xml");
     let state = dir.path().join("state");
@@ -127,7 +155,7 @@ async fn the_token_appears_in_no_output() {
         let run = cli(&[
             "run",
             "--target",
-            &format!("{}/scim", server.uri()),
+            &target,
             "--no-builtin",
             "--scenarios",
             file.to_str().unwrap(),
@@ -144,29 +172,137 @@ async fn the_token_appears_in_no_output() {
             "--verbose",
         ])
         .await;
-        assert_eq!(run.outcome, Outcome::ChecksFailed, "{}", run.stdout);
-        assert!(
-            !run.stdout.contains(TOKEN) && !run.stderr.contains(TOKEN),
-            "terminal output leaks the token"
-        );
+        // The DELETE of cleanup fails, so the run leaves the echoed object behind.
+        assert_eq!(run.outcome, Outcome::CleanupIncomplete, "{}", run.stdout);
+        assert_clean("the terminal", &run.stdout);
+        assert_clean("stderr", &run.stderr);
         assert!(
             run.stdout.contains("$SCIMREPLAY_TOKEN"),
             "the curl line uses the variable:\n{}",
             run.stdout
         );
     }
+    // Recorded requests show the header, redacted.
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let headers = &report["scenarios"][0]["steps"][0]["exchange"]["request"]["headers"];
+    assert_eq!(headers[0], json!(["Authorization", "Bearer [redacted]"]));
+
     let mut files = vec![json.clone(), junit.clone()];
     for dir in [&state, &snaps] {
         files.extend(walk(dir));
     }
     assert!(
-        files.len() >= 4,
+        files
+            .iter()
+            .any(|f| f.extension().is_some_and(|e| e == "jsonl"))
+            && files
+                .iter()
+                .any(|f| f.extension().is_some_and(|e| e == "snap")),
         "expected reports, a ledger and a snapshot: {files:?}"
     );
-    for f in files {
-        let text = std::fs::read_to_string(&f).unwrap_or_default();
-        assert!(!text.contains(TOKEN), "{} contains the token", f.display());
+    for f in &files {
+        assert_clean(
+            &f.display().to_string(),
+            &std::fs::read_to_string(f).unwrap_or_default(),
+        );
     }
+
+    // `cleanup` of the ledger the runs left (the echoing DELETE fails again), and a sweep whose
+    // listing echoes the token in names.
+    let ledgers = scimreplay::run::ledger::list(&state.join("ledgers"));
+    let finish = cli(&["cleanup", "--ledger", ledgers[0].to_str().unwrap()]).await;
+    assert_eq!(
+        finish.outcome,
+        Outcome::CleanupIncomplete,
+        "{}",
+        finish.stdout
+    );
+    assert_clean(
+        "cleanup --ledger",
+        &format!("{}{}", finish.stdout, finish.stderr),
+    );
+    for yes in [false, true] {
+        let mut args = vec!["cleanup", "--prefix", "scimreplay-", "--target", &target];
+        if yes {
+            args.push("--yes");
+        }
+        let sweep = cli(&args).await;
+        assert_clean(
+            "cleanup --prefix",
+            &format!("{}{}", sweep.stdout, sweep.stderr),
+        );
+    }
+
+    // `show`, and error messages: a target carrying the token, a bad scenario, a TLS failure.
+    let show = cli(&[
+        "show",
+        "echo",
+        "--no-builtin",
+        "--scenarios",
+        file.to_str().unwrap(),
+        "--target",
+        &target,
+    ])
+    .await;
+    assert_eq!(show.outcome, Outcome::Passed, "{}", show.stderr);
+    assert_clean("show", &show.stdout);
+    let with_credentials = format!("http://admin:{TOKEN}@127.0.0.1:9/scim");
+    for bad in [
+        with_credentials.as_str(),
+        "ftp://127.0.0.1/scim",
+        "not a url",
+    ] {
+        let run = cli(&["run", "--target", bad, "--no-snapshots"]).await;
+        assert_eq!(run.outcome, Outcome::InvalidInput, "{bad}");
+        assert_clean("a bad --target", &run.stderr);
+        let run = cli(&["cleanup", "--prefix", "scimreplay-", "--target", bad]).await;
+        assert_clean("a bad cleanup --target", &run.stderr);
+    }
+    let broken = dir.write("broken.json", "{\"name\": \"x\", \"steps\": [}");
+    let run = cli(&[
+        "run",
+        "--target",
+        &target,
+        "--no-builtin",
+        "--scenarios",
+        broken.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.outcome, Outcome::InvalidInput);
+    assert_clean("a scenario error", &run.stderr);
+    let tls = crate::tls::tls_endpoint().await;
+    let (run, _) = crate::support::run_scenario(&tls.url, &scenario_probe()).await;
+    assert!(run.stdout.contains("--cacert"), "{}", run.stdout);
+    assert_clean("a TLS error", &format!("{}{}", run.stdout, run.stderr));
+
+    // `serve`'s banner names the variable, never its value.
+    let mut serve = std::process::Command::new(env!("CARGO_BIN_EXE_scimreplay"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("SCIMREPLAY_TOKEN", TOKEN)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(serve.stdout.take().unwrap()).lines();
+        for line in lines.by_ref().take(5).map_while(Result::ok) {
+            banner.push_str(&line);
+            banner.push('\n');
+        }
+    }
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert!(banner.contains("$SCIMREPLAY_TOKEN"), "{banner}");
+    assert_clean("serve's banner", &banner);
+}
+
+fn scenario_probe() -> serde_json::Value {
+    json!({"name": "probe", "summary": "one query", "dialect": "any",
+           "steps": [{"id": "probe", "request": {"method": "GET", "path": "/Users"},
+                      "expect": {"status": 200}}]})
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -15,14 +15,14 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls::{self, pki_types};
 
 /// A running HTTPS endpoint and the PEM of the CA that signed its certificate.
-struct TlsEndpoint {
-    url: String,
-    ca_pem: String,
+pub struct TlsEndpoint {
+    pub url: String,
+    pub ca_pem: String,
 }
 
 /// A CA, a leaf for 127.0.0.1 signed by it, and a server answering every request with an
 /// empty ListResponse.
-async fn tls_endpoint() -> TlsEndpoint {
+pub async fn tls_endpoint() -> TlsEndpoint {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params
