@@ -4,7 +4,7 @@
 use crate::support::{TOKEN, TempDir, cli, run_scenario, step_status};
 use scimreplay::exit::Outcome;
 use serde_json::json;
-use wiremock::matchers::{body_partial_json, method, path};
+use wiremock::matchers::{body_partial_json, method};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 #[tokio::test]
