@@ -213,8 +213,10 @@ fn syntax_error(file: &str, source: &str, e: &serde_json::Error) -> ScenarioErro
         .map_or(full.as_str(), |i| &full[..i]);
     let mut err = ScenarioError::whole_file(file, format!("invalid JSON: {message}"));
     err.line = e.line().max(1);
-    err.column = e.column().max(1);
-    err.source_line = Some(source.lines().nth(err.line - 1).unwrap_or("").to_string());
+    let line = source.lines().nth(err.line - 1).unwrap_or("");
+    // serde_json counts columns in bytes; errors are located in characters.
+    err.column = char_column(line, e.column());
+    err.source_line = Some(line.to_string());
     err.span = 1;
     err.hint = match message {
         "trailing comma" => Some("JSON allows no comma before `}` or `]`".into()),
@@ -227,6 +229,15 @@ fn syntax_error(file: &str, source: &str, e: &serde_json::Error) -> ScenarioErro
         _ => None,
     };
     err
+}
+
+/// The 1-based character column of the 1-based byte column `byte_column` in `line`.
+fn char_column(line: &str, byte_column: usize) -> usize {
+    let mut end = byte_column.saturating_sub(1).min(line.len());
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    line[..end].chars().count() + 1
 }
 
 /// serde_json keeps the last of repeated keys; a repeat is almost always a mistake.
@@ -454,6 +465,9 @@ mod tests {
         assert_eq!(e.line, 2);
         let e = error("");
         assert_eq!((e.line, e.column), (1, 1));
+        // Columns count characters, not the bytes serde_json counts.
+        let e = error("{\"summary\": \"§§§\",]");
+        assert_eq!((e.line, e.column), (1, 19), "{e:?}");
     }
 
     #[test]

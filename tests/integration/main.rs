@@ -9,6 +9,7 @@ mod cli;
 mod exit_codes;
 mod faults;
 mod foreign;
+mod hostile;
 mod interrupt;
 mod leftovers;
 mod reference;
