@@ -1,6 +1,7 @@
 //! HTTP: the Tenant URL, the reqwest client, and the plain-data `Exchange` it produces.
 
 pub mod client;
+mod decode;
 pub mod exchange;
 pub mod secret;
 pub mod target;
