@@ -102,7 +102,8 @@ impl<W: Write> TerminalReporter<W> {
         );
         // Blank lines set detail blocks apart from the one-line entries around them.
         let mut after_block = false;
-        for step in &scenario.steps {
+        let mut skips_shown = 0;
+        for (i, step) in scenario.steps.iter().enumerate() {
             let block = step.status != StepStatus::Skipped && self.wants_detail(step);
             if block || after_block {
                 out.push('\n');
@@ -111,12 +112,11 @@ impl<W: Write> TerminalReporter<W> {
             if block {
                 out.push_str(&step_detail(scenario, step, s));
             } else if step.status == StepStatus::Skipped {
-                let reason = step
-                    .skipped_because
-                    .as_deref()
-                    .unwrap_or("no reason recorded");
-                let line = format!("{}: {reason}", step.id);
-                out.push_str(&format!("      {} {}\n", s.dim("SKIP"), s.dim(&line)));
+                if i >= skips_shown {
+                    let (line, run) = skip_line(&scenario.steps[i..]);
+                    skips_shown = i + run;
+                    out.push_str(&format!("      {} {}\n", s.dim("SKIP"), s.dim(&line)));
+                }
             } else if step.status == StepStatus::Warned {
                 out.push_str(&format!("      {} {}\n", s.warn("WARN"), step.id));
                 for check in step.failed_checks() {
@@ -230,6 +230,28 @@ fn scenario_tail(scenario: &ScenarioResult) -> String {
         SnapshotState::Updated => parts.push("snapshot updated".into()),
     }
     parts.join(", ")
+}
+
+/// One line for the skipped step at the head of `steps` and the skipped steps right after it
+/// with the same reason (an interrupted run skips dozens for one cause), and how many it covers.
+fn skip_line(steps: &[StepResult]) -> (String, usize) {
+    let reason = |step: &StepResult| {
+        step.skipped_because
+            .clone()
+            .unwrap_or_else(|| "no reason recorded".to_string())
+    };
+    let first = &steps[0];
+    let why = reason(first);
+    let run = steps
+        .iter()
+        .take_while(|st| st.status == StepStatus::Skipped && reason(st) == why)
+        .count()
+        .max(1);
+    let line = match run {
+        1 => format!("{}: {why}", first.id),
+        n => format!("{} … {} ({n} steps): {why}", first.id, steps[n - 1].id),
+    };
+    (line, run)
 }
 
 /// What cleanup did, and how to finish what it could not.
@@ -411,6 +433,37 @@ mod tests {
         let mut buf = Vec::new();
         render_report(report, options, &mut buf).expect("writing to a Vec cannot fail");
         String::from_utf8(buf).expect("the report is UTF-8")
+    }
+
+    fn skipped(id: &str, why: &str) -> StepResult {
+        StepResult {
+            id: id.into(),
+            note: None,
+            status: StepStatus::Skipped,
+            skipped_because: Some(why.into()),
+            exchange: None,
+            checks: Vec::new(),
+            snapshot_diff: None,
+            curl: None,
+        }
+    }
+
+    #[test]
+    fn skips_for_one_reason_share_a_line() {
+        let steps = vec![
+            skipped("create", "interrupted"),
+            skipped("patch", "interrupted"),
+            skipped("verify", "interrupted"),
+            skipped("delete", "needs `{{id}}`"),
+        ];
+        assert_eq!(
+            skip_line(&steps),
+            ("create … verify (3 steps): interrupted".to_string(), 3)
+        );
+        assert_eq!(
+            skip_line(&steps[3..]),
+            ("delete: needs `{{id}}`".to_string(), 1)
+        );
     }
 
     #[test]
