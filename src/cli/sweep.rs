@@ -34,8 +34,17 @@ pub async fn finish_ledgers(
         );
         return Outcome::Passed;
     }
+    // Here there is no run to wind down: the first signal stops cleanup, mid-DELETE included.
     let interrupt = Interrupt::new();
-    interrupt.listen();
+    {
+        let interrupt = std::sync::Arc::clone(&interrupt);
+        tokio::spawn(async move {
+            crate::run::interrupt::stop_signal().await;
+            eprintln!("\nscimreplay: cleanup stopped; the ledger keeps what is left");
+            interrupt.raise();
+            interrupt.raise();
+        });
+    }
     let mut outcome = Outcome::Passed;
     for file in files {
         let saved = match ledger::read(&file) {

@@ -413,3 +413,35 @@ async fn a_create_in_flight_is_awaited_and_its_object_cleaned_up() {
     let saved = scimreplay::run::ledger::read(&ledger_files(&state)[0]).unwrap();
     assert!(saved.outstanding.is_empty() && saved.closed);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_signal_stops_the_cleanup_command_and_keeps_the_ledger() {
+    let server = MockServer::start().await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204).set_delay(Duration::from_secs(30)))
+        .mount(&server)
+        .await;
+    let dir = TempDir::new("interrupt-cleanup");
+    let ledger = dir.write(
+        "run.jsonl",
+        &[
+            json!({"event": "run", "run_id": "r1", "target": server.uri(),
+                   "prefix": "scimreplay-abc123-", "started_at": "2026-01-01T00:00:00Z"}),
+            json!({"event": "created", "path": "/Users/u-1", "scenario": "s", "step": "a"}),
+            json!({"event": "created", "path": "/Users/u-2", "scenario": "s", "step": "b"}),
+        ]
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect::<String>(),
+    );
+    let mut cleanup = Spawned::start(&["cleanup", "--ledger", ledger.to_str().unwrap()]);
+    wait_for(&server, "DELETE", Duration::from_secs(10)).await;
+    cleanup.signal("INT");
+    let (code, stdout) = cleanup.exit(Duration::from_secs(3));
+    assert_eq!(code, 5, "{stdout}");
+    assert!(stdout.contains("LEFT /Users/u-2"), "{stdout}");
+    assert!(stdout.contains("LEFT /Users/u-1"), "{stdout}");
+    let saved = scimreplay::run::ledger::read(&ledger).unwrap();
+    assert_eq!(saved.outstanding, ["/Users/u-2", "/Users/u-1"]);
+    assert!(!saved.closed);
+}
