@@ -58,7 +58,9 @@ pub fn scenario_loader(data: &[u8]) {
                 );
                 if e.line > 0 {
                     assert!(e.column >= 1, "located at column 0: {e:?}");
-                    let text = lines[e.line - 1].trim_end_matches('\r');
+                    // As `str::lines` reads it: one `\r` before the newline is not text.
+                    let raw = lines[e.line - 1];
+                    let text = raw.strip_suffix('\r').unwrap_or(raw);
                     assert!(
                         e.column <= text.chars().count() + 1,
                         "column {} beyond line {} ({} chars): {e:?}",

@@ -187,6 +187,13 @@ fn the_loader_survives_mutated_scenarios() {
     }
 }
 
+/// Inputs the fuzzers found, kept so they stay fixed.
+#[test]
+fn inputs_the_fuzzers_found() {
+    // Lone carriage returns: serde_json counts them as columns, `str::lines` keeps them.
+    invariants::scenario_loader(b"\r\r\r");
+}
+
 #[test]
 fn templates_survive_arbitrary_text() {
     let seeds: &[&[u8]] = &[
