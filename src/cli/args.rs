@@ -118,6 +118,12 @@ pub struct RunArgs {
     /// Write a JUnit XML report to FILE (testsuite per scenario, testcase per step).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Write a Markdown report to FILE (e.g. `$GITHUB_STEP_SUMMARY`).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Print the requests that would be sent, and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Print every step's request and response, not only failing ones.
     #[arg(short, long)]
     pub verbose: bool,

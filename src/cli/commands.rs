@@ -9,6 +9,7 @@ use crate::http::{Client, ClientOptions, Secret, Target};
 use crate::report::event::Fanout;
 use crate::report::json::JsonReporter;
 use crate::report::junit::JunitReporter;
+use crate::report::markdown::MarkdownReporter;
 use crate::report::styles::Styles;
 use crate::report::terminal::{TerminalOptions, TerminalReporter};
 use crate::run::interrupt::Interrupt;
@@ -28,6 +29,27 @@ pub async fn run(args: RunArgs, env: &Environment, out: Out, mut err: Out) -> Ou
         Err(e) => return fail_input(&mut err, e),
     };
     let styles = Styles::new(env.color(args.color));
+    if args.dry_run {
+        let target = match &plan.endpoint {
+            crate::run::Endpoint::Remote { target, .. } => Some(target),
+            crate::run::Endpoint::Builtin => None,
+        };
+        let mut out = out;
+        for scenario in &plan.scenarios {
+            let _ = write!(
+                out,
+                "{}",
+                crate::report::show::render(scenario, target, styles)
+            );
+        }
+        let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
+        let _ = writeln!(
+            out,
+            "dry run: {} scenarios, {steps} requests (plus cleanup); nothing was sent",
+            plan.scenarios.len()
+        );
+        return Outcome::Passed;
+    }
     let mut fanout = Fanout::new();
     fanout.push(TerminalReporter::new(
         out,
@@ -41,6 +63,9 @@ pub async fn run(args: RunArgs, env: &Environment, out: Out, mut err: Out) -> Ou
     }
     if let Some(path) = &args.junit {
         fanout.push(JunitReporter::new(path));
+    }
+    if let Some(path) = &args.markdown {
+        fanout.push(MarkdownReporter::new(path));
     }
     let interrupt = Interrupt::new();
     interrupt.listen();

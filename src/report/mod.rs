@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod event;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod show;
 pub mod styles;
 pub mod terminal;
