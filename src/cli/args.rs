@@ -26,7 +26,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Replay scenarios against an endpoint (the built-in reference endpoint by default).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the scenarios: name, dialect, tags, summary.
     List(ListArgs),
     /// Show the requests a scenario sends, with its variables.
