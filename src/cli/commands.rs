@@ -7,9 +7,7 @@ use super::resolve::{self, InputError};
 use crate::exit::Outcome;
 use crate::http::{Client, ClientOptions, Secret, Target};
 use crate::report::event::Fanout;
-use crate::report::json::JsonReporter;
-use crate::report::junit::JunitReporter;
-use crate::report::markdown::MarkdownReporter;
+use crate::report::json::FileReporter;
 use crate::report::styles::Styles;
 use crate::report::terminal::{TerminalOptions, TerminalReporter};
 use crate::run::interrupt::Interrupt;
@@ -59,13 +57,13 @@ pub async fn run(args: RunArgs, env: &Environment, out: Out, mut err: Out) -> Ou
         },
     ));
     if let Some(path) = &args.json {
-        fanout.push(JsonReporter::new(path));
+        fanout.push(FileReporter::json(path));
     }
     if let Some(path) = &args.junit {
-        fanout.push(JunitReporter::new(path));
+        fanout.push(FileReporter::junit(path));
     }
     if let Some(path) = &args.markdown {
-        fanout.push(MarkdownReporter::new(path));
+        fanout.push(FileReporter::markdown(path));
     }
     let interrupt = Interrupt::new();
     interrupt.listen();

@@ -2,12 +2,9 @@
 //! function of the `RunReport`.
 
 use super::detail::step_detail;
-use super::event::{ReportError, Reporter, RunEvent};
-use super::json::write_atomically;
 use super::styles::Styles;
 use crate::run::report::{RunReport, StepStatus};
 use std::fmt::Write;
-use std::path::PathBuf;
 
 /// Renders the whole run as GitHub-flavoured Markdown.
 pub fn to_markdown(report: &RunReport) -> String {
@@ -137,33 +134,6 @@ pub fn to_markdown(report: &RunReport) -> String {
 
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
-}
-
-/// Writes the Markdown report when the run finishes.
-pub struct MarkdownReporter {
-    path: PathBuf,
-}
-
-impl MarkdownReporter {
-    pub fn new(path: impl Into<PathBuf>) -> MarkdownReporter {
-        MarkdownReporter { path: path.into() }
-    }
-}
-
-impl Reporter for MarkdownReporter {
-    fn handle(&mut self, event: &RunEvent) -> Result<(), ReportError> {
-        match event {
-            RunEvent::RunFinished(report) => {
-                write_atomically(&self.path, to_markdown(report).as_bytes())
-            }
-            RunEvent::RunStarted(_)
-            | RunEvent::ScenarioFinished(_)
-            | RunEvent::Notice(_)
-            | RunEvent::Interrupted
-            | RunEvent::CleanupStarted { .. }
-            | RunEvent::CleanupFinished(_) => Ok(()),
-        }
-    }
 }
 
 #[cfg(test)]
