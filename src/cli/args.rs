@@ -23,6 +23,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Replay scenarios against an endpoint (the built-in reference endpoint by default).
@@ -118,6 +120,10 @@ pub struct RunArgs {
     /// Write a JUnit XML report to FILE (testsuite per scenario, testcase per step).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Write one line per failed check or skipped step to FILE, stable across runs (JSON
+    /// assertions as the scenario wrote them), to diff against a list of expected findings.
+    #[arg(long, value_name = "FILE")]
+    pub findings: Option<PathBuf>,
     /// Print every step's request and response, not only failing ones.
     #[arg(short, long)]
     pub verbose: bool,
@@ -220,7 +226,8 @@ pub struct ServeArgs {
     /// Misbehave on purpose, to see what a run reports for a broken endpoint: a comma-separated
     /// list of case-sensitive-ops, remove-members-wipes-all, string-booleans-rejected,
     /// filter-miss-404, manager-as-string, ignore-pathless-dotted-keys, members-not-excluded,
-    /// patch-noop, numeric-error-status, case-sensitive-filter, duplicate-create-allowed.
+    /// patch-noop, numeric-error-status, case-sensitive-filter, duplicate-create-allowed,
+    /// active-as-string, empty-group-deleted, empty-values-ignored, inactive-users-hidden.
     #[arg(long, value_name = "LIST")]
     pub faults: Option<String>,
 }

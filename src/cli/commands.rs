@@ -7,6 +7,7 @@ use super::resolve::{self, InputError};
 use crate::exit::Outcome;
 use crate::http::{Client, ClientOptions, Secret, Target};
 use crate::report::event::Fanout;
+use crate::report::findings::FindingsReporter;
 use crate::report::json::JsonReporter;
 use crate::report::junit::JunitReporter;
 use crate::report::styles::Styles;
@@ -41,6 +42,9 @@ pub async fn run(args: RunArgs, env: &Environment, out: Out, mut err: Out) -> Ou
     }
     if let Some(path) = &args.junit {
         fanout.push(JunitReporter::new(path));
+    }
+    if let Some(path) = &args.findings {
+        fanout.push(FindingsReporter::new(path, plan.scenarios.clone()));
     }
     let interrupt = Interrupt::new();
     interrupt.listen();

@@ -7,5 +7,6 @@ mod catalogue;
 mod checks;
 mod cli;
 mod exit_codes;
+mod proofs;
 mod reference;
 mod safety;
