@@ -148,8 +148,12 @@ pub struct ListArgs {
     #[command(flatten)]
     pub select: ScenarioArgs,
     /// Print the list as JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     pub json: bool,
+    /// Print the catalogue document (`docs/catalogue.md`): per scenario what Entra sends,
+    /// what a compatible endpoint answers, and the provisioning-log symptom.
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 #[derive(Debug, Args)]

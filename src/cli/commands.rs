@@ -64,6 +64,10 @@ pub fn list(args: ListArgs, env: &Environment, mut out: Out, mut err: Out) -> Ou
             Ok(s) => s,
             Err(e) => return fail_input(&mut err, e),
         };
+    if args.markdown {
+        let _ = write!(out, "{}", crate::report::catalogue::markdown(&scenarios));
+        return Outcome::Passed;
+    }
     if args.json {
         let rows: Vec<serde_json::Value> = scenarios
             .iter()

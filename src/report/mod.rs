@@ -3,6 +3,7 @@
 //! The runner emits [`event::RunEvent`]s; each reporter implements [`event::Reporter`] and
 //! matches every event. JSON, JUnit and findings are pure functions of the final `RunReport`.
 
+pub mod catalogue;
 pub mod curl;
 pub mod detail;
 pub mod diagnostic;
