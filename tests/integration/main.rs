@@ -10,3 +10,4 @@ mod exit_codes;
 mod proofs;
 mod reference;
 mod safety;
+mod third_party;
