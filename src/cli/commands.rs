@@ -7,6 +7,7 @@ use super::resolve::{self, InputError};
 use crate::exit::Outcome;
 use crate::http::{Client, ClientOptions, Secret, Target};
 use crate::report::event::Fanout;
+use crate::report::findings::FindingsReporter;
 use crate::report::json::FileReporter;
 use crate::report::styles::Styles;
 use crate::report::terminal::{TerminalOptions, TerminalReporter};
@@ -65,6 +66,9 @@ pub async fn run(args: RunArgs, env: &Environment, out: Out, mut err: Out) -> Ou
     if let Some(path) = &args.markdown {
         fanout.push(FileReporter::markdown(path));
     }
+    if let Some(path) = &args.findings {
+        fanout.push(FindingsReporter::new(path, plan.scenarios.clone()));
+    }
     let interrupt = Interrupt::new();
     interrupt.listen();
     match crate::run::execute(plan, interrupt, Box::new(fanout)).await {
@@ -83,6 +87,10 @@ pub fn list(args: ListArgs, env: &Environment, mut out: Out, mut err: Out) -> Ou
             Ok(s) => s,
             Err(e) => return fail_input(&mut err, e),
         };
+    if args.markdown {
+        let _ = write!(out, "{}", crate::report::catalogue::markdown(&scenarios));
+        return Outcome::Passed;
+    }
     if args.json {
         let rows: Vec<serde_json::Value> = scenarios
             .iter()

@@ -7,5 +7,7 @@ mod catalogue;
 mod checks;
 mod cli;
 mod exit_codes;
+mod proofs;
 mod reference;
 mod safety;
+mod third_party;
