@@ -85,6 +85,15 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_table_matches_the_code() {
+        let readme = include_str!("../README.md");
+        for outcome in Outcome::ALL {
+            let row = format!("| {} | {} |", outcome.code(), outcome.meaning());
+            assert!(readme.contains(&row), "README lacks the row `{row}`");
+        }
+    }
+
+    #[test]
     fn precedence_prefers_the_more_serious_outcome() {
         assert_eq!(
             Outcome::SnapshotDrift.worst(Outcome::ChecksFailed),

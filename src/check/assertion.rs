@@ -51,6 +51,7 @@ pub fn describe_predicate(predicate: &Predicate) -> String {
     let short = |v: &Value| cut(&v.to_string(), 60);
     match predicate {
         Predicate::Equals(v) => format!("equals {}", short(v)),
+        Predicate::NotEquals(v) => format!("does not equal {}", short(v)),
         Predicate::Exists(true) => "exists".to_string(),
         Predicate::Exists(false) => "does not exist".to_string(),
         Predicate::Absent => "is absent".to_string(),
@@ -67,6 +68,7 @@ pub fn describe_predicate(predicate: &Predicate) -> String {
 fn expected_text(predicate: &Predicate) -> String {
     match predicate {
         Predicate::Equals(v) => compact(v),
+        Predicate::NotEquals(v) => format!("absent, or any value but {}", compact(v)),
         Predicate::Exists(true) => "present (any value, null included)".to_string(),
         Predicate::Exists(false) => "not present".to_string(),
         Predicate::Absent => "absent or null".to_string(),
@@ -95,13 +97,17 @@ fn judge(predicate: &Predicate, lookup: &Lookup<'_>, asked: &str) -> (bool, Stri
         Lookup::Missing { .. } => {
             let passes = matches!(
                 predicate,
-                Predicate::Exists(false) | Predicate::Absent | Predicate::NotContains(_)
+                Predicate::Exists(false)
+                    | Predicate::Absent
+                    | Predicate::NotContains(_)
+                    | Predicate::NotEquals(_)
             );
             return (passes, describe_missing(lookup));
         }
     };
     let passed = match predicate {
         Predicate::Equals(v) => json_equal(value, v),
+        Predicate::NotEquals(v) => !json_equal(value, v),
         Predicate::Exists(present) => *present,
         Predicate::Absent => value.is_null(),
         Predicate::Matches(re) => match (Regex::new(re), value.as_str()) {
@@ -436,6 +442,23 @@ mod tests {
         );
         assert!(check("/title", Predicate::NotContains(json!("x")), &body).passed);
         assert!(!check("/id", Predicate::NotContains(json!("x")), &body).passed);
+    }
+
+    #[test]
+    fn not_equals_passes_on_a_missing_or_different_value_only() {
+        let body = json!({"title": "Engineer", "nickName": "", "manager": null});
+        let o = check("/title", Predicate::NotEquals(json!("Engineer")), &body);
+        assert!(!o.passed);
+        assert_eq!(o.check, r#"json /title does not equal "Engineer""#);
+        assert_eq!(o.expected, r#"absent, or any value but "Engineer""#);
+        assert_eq!(o.actual, r#""Engineer""#);
+        for pointer in ["/nickName", "/manager", "/missing", "/title/deeper"] {
+            let o = check(pointer, Predicate::NotEquals(json!("Engineer")), &body);
+            assert!(o.passed, "{pointer}: {}", o.actual);
+        }
+        // Numbers compare by value, keys case-insensitively, as for `equals`.
+        assert!(!check("/n", Predicate::NotEquals(json!(1)), &json!({"n": 1.0})).passed);
+        assert!(!check("/TITLE", Predicate::NotEquals(json!("Engineer")), &body).passed);
     }
 
     #[test]

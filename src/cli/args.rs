@@ -23,10 +23,11 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once per process: the size of the largest variant does not matter.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Replay scenarios against an endpoint (the built-in reference endpoint by default).
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List the scenarios: name, dialect, tags, summary.
     List(ListArgs),
     /// Show the requests a scenario sends, with its variables.
@@ -118,6 +119,16 @@ pub struct RunArgs {
     /// Write a JUnit XML report to FILE (testsuite per scenario, testcase per step).
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Write a Markdown report to FILE (e.g. `$GITHUB_STEP_SUMMARY`).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Print the requests that would be sent, and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write one line per failed check or skipped step to FILE, stable across runs (JSON
+    /// assertions as the scenario wrote them), to diff against a list of expected findings.
+    #[arg(long, value_name = "FILE")]
+    pub findings: Option<PathBuf>,
     /// Print every step's request and response, not only failing ones.
     #[arg(short, long)]
     pub verbose: bool,
@@ -142,8 +153,12 @@ pub struct ListArgs {
     #[command(flatten)]
     pub select: ScenarioArgs,
     /// Print the list as JSON.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     pub json: bool,
+    /// Print the catalogue document (`docs/catalogue.md`): per scenario what Entra sends,
+    /// what a compatible endpoint answers, and the provisioning-log symptom.
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 #[derive(Debug, Args)]
@@ -220,7 +235,8 @@ pub struct ServeArgs {
     /// Misbehave on purpose, to see what a run reports for a broken endpoint: a comma-separated
     /// list of case-sensitive-ops, remove-members-wipes-all, string-booleans-rejected,
     /// filter-miss-404, manager-as-string, ignore-pathless-dotted-keys, members-not-excluded,
-    /// patch-noop, numeric-error-status, case-sensitive-filter, duplicate-create-allowed.
+    /// patch-noop, numeric-error-status, case-sensitive-filter, duplicate-create-allowed,
+    /// active-as-string, empty-group-deleted, empty-values-ignored, inactive-users-hidden.
     #[arg(long, value_name = "LIST")]
     pub faults: Option<String>,
 }

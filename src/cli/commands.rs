@@ -7,8 +7,8 @@ use super::resolve::{self, InputError};
 use crate::exit::Outcome;
 use crate::http::{Client, ClientOptions, Secret, Target};
 use crate::report::event::Fanout;
-use crate::report::json::JsonReporter;
-use crate::report::junit::JunitReporter;
+use crate::report::findings::FindingsReporter;
+use crate::report::json::FileReporter;
 use crate::report::styles::Styles;
 use crate::report::terminal::{TerminalOptions, TerminalReporter};
 use crate::run::interrupt::Interrupt;
@@ -27,6 +27,27 @@ pub async fn run(args: RunArgs, env: &Environment, out: Out, mut err: Out) -> Ou
         Err(e) => return fail_input(&mut err, e),
     };
     let styles = Styles::new(env.color(args.color));
+    if args.dry_run {
+        let target = match &plan.endpoint {
+            crate::run::Endpoint::Remote { target, .. } => Some(target),
+            crate::run::Endpoint::Builtin => None,
+        };
+        let mut out = out;
+        for scenario in &plan.scenarios {
+            let _ = write!(
+                out,
+                "{}",
+                crate::report::show::render(scenario, target, styles)
+            );
+        }
+        let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
+        let _ = writeln!(
+            out,
+            "dry run: {} scenarios, {steps} requests (plus cleanup); nothing was sent",
+            plan.scenarios.len()
+        );
+        return Outcome::Passed;
+    }
     let mut fanout = Fanout::new();
     fanout.push(TerminalReporter::new(
         out,
@@ -36,10 +57,16 @@ pub async fn run(args: RunArgs, env: &Environment, out: Out, mut err: Out) -> Ou
         },
     ));
     if let Some(path) = &args.json {
-        fanout.push(JsonReporter::new(path));
+        fanout.push(FileReporter::json(path));
     }
     if let Some(path) = &args.junit {
-        fanout.push(JunitReporter::new(path));
+        fanout.push(FileReporter::junit(path));
+    }
+    if let Some(path) = &args.markdown {
+        fanout.push(FileReporter::markdown(path));
+    }
+    if let Some(path) = &args.findings {
+        fanout.push(FindingsReporter::new(path, plan.scenarios.clone()));
     }
     let interrupt = Interrupt::new();
     interrupt.listen();
@@ -59,6 +86,10 @@ pub fn list(args: ListArgs, env: &Environment, mut out: Out, mut err: Out) -> Ou
             Ok(s) => s,
             Err(e) => return fail_input(&mut err, e),
         };
+    if args.markdown {
+        let _ = write!(out, "{}", crate::report::catalogue::markdown(&scenarios));
+        return Outcome::Passed;
+    }
     if args.json {
         let rows: Vec<serde_json::Value> = scenarios
             .iter()

@@ -53,7 +53,7 @@ pub fn main() -> std::process::ExitCode {
 pub async fn dispatch(cli: args::Cli, env: &Environment, out: Out, err: Out) -> Outcome {
     use args::Command;
     match cli.command {
-        Command::Run(a) => commands::run(a, env, out, err).await,
+        Command::Run(a) => commands::run(*a, env, out, err).await,
         Command::List(a) => commands::list(a, env, out, err),
         Command::Show(a) => commands::show(a, env, out, err),
         Command::Accept(a) => commands::settle(a, commands::Settle::Accept, env, out, err),

@@ -43,7 +43,11 @@ impl Learned {
         if is_discovery(path) {
             return;
         }
-        if let Some(id) = location.and_then(last_segment) {
+        // A Location naming a collection (some servers send `…/Users` even on a 401) has no id.
+        if let Some(id) = location
+            .and_then(last_segment)
+            .filter(|s| !is_collection(s))
+        {
             self.add(&id);
         }
         let Some(Value::Object(map)) = body else {
@@ -76,6 +80,12 @@ fn is_discovery(path: &str) -> bool {
     path.split('/')
         .find(|s| !s.is_empty())
         .is_some_and(|first| DISCOVERY.contains(&first.to_ascii_lowercase().as_str()))
+}
+
+/// True for a resource collection name such as `Users` or `Groups`, which is never an id.
+fn is_collection(segment: &str) -> bool {
+    ["users", "groups"].contains(&segment.to_ascii_lowercase().as_str())
+        || DISCOVERY.contains(&segment.to_ascii_lowercase().as_str())
 }
 
 /// The last non-empty path segment of a URL or path, percent-decoded.
@@ -190,6 +200,14 @@ mod tests {
             Some(&json!({"Resources": [{"id": 42}, {"id": "u-1"}, {"id": ""}]})),
         );
         assert_eq!(l.ids(), ["loc-1", "u-1", "42"]);
+    }
+
+    #[test]
+    fn a_location_naming_a_collection_teaches_no_id() {
+        let mut l = Learned::default();
+        l.learn("/Users", Some("http://h/scim/v2/Users"), None);
+        l.learn("/Groups", Some("http://h/scim/v2/Groups/"), None);
+        assert!(l.ids().is_empty(), "{:?}", l.ids());
     }
 
     #[test]

@@ -73,6 +73,7 @@ impl Ctx<'_> {
             projection,
             manager_as_string: faults.manager_as_string,
             members_not_excluded: faults.members_not_excluded,
+            active_as_string: faults.active_as_string,
         };
         render(kind, stored, opts)
     }
@@ -103,6 +104,13 @@ impl Ctx<'_> {
             .collection(kind)
             .get(id)
             .ok_or_else(|| not_found(kind, id))
+    }
+
+    /// Whether the `inactive_users_hidden` fault keeps this resource out of reads.
+    fn hidden(&self, kind: Kind, stored: &Stored) -> bool {
+        self.state.config.faults.inactive_users_hidden
+            && kind == Kind::User
+            && stored.body.get("active") == Some(&Value::Bool(false))
     }
 }
 
@@ -212,6 +220,9 @@ pub fn create(ctx: &Ctx<'_>, kind: Kind, body: Value) -> Result<Response, ScimEr
 /// `GET /Users/{id}`; honours `If-None-Match`.
 pub fn get(ctx: &Ctx<'_>, kind: Kind, id: &str) -> Result<Response, ScimError> {
     let stored = ctx.load(kind, id)?;
+    if ctx.hidden(kind, &stored) {
+        return Err(not_found(kind, id));
+    }
     let unchanged = ctx
         .headers
         .get(header::IF_NONE_MATCH)
@@ -253,7 +264,10 @@ fn query_kinds(ctx: &Ctx<'_>, queries: &[(Kind, ListQuery)]) -> Result<Response,
     for (index, (kind, query)) in queries.iter().enumerate() {
         let collection = ctx.state.store.collection(*kind);
         let found = list::run(*kind, collection, query.filter.as_ref(), opts);
-        matched.extend(found.into_iter().map(|stored| (index, stored)));
+        let shown = found
+            .into_iter()
+            .filter(|stored| !ctx.hidden(*kind, stored));
+        matched.extend(shown.map(|stored| (index, stored)));
     }
     if faults.filter_miss_404 && first.filter.is_some() && matched.is_empty() {
         return Err(ScimError::not_found("no resource matches the filter"));
@@ -284,8 +298,12 @@ pub fn replace(ctx: &Ctx<'_>, kind: Kind, id: &str, body: Value) -> Result<Respo
 /// (Microsoft recommends not echoing large member lists).
 pub fn patch(ctx: &Ctx<'_>, kind: Kind, id: &str, body: &Value) -> Result<Response, ScimError> {
     let opts = ctx.patch_options();
-    let operations = patch::parse_request(body, opts)?;
-    if ctx.state.config.faults.patch_noop {
+    let faults = &ctx.state.config.faults;
+    let mut operations = patch::parse_request(body, opts)?;
+    if faults.empty_values_ignored {
+        operations.retain(|op| !patch::clears(op.value.as_ref()));
+    }
+    if faults.patch_noop {
         ctx.load(kind, id)?;
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
@@ -297,12 +315,24 @@ pub fn patch(ctx: &Ctx<'_>, kind: Kind, id: &str, body: &Value) -> Result<Respon
         check_members(ctx, Some(&current.body), &new_body)?;
         Ok((new_body != current.body).then_some(new_body))
     })?;
+    if faults.empty_group_deleted && members_touched && is_empty_group(&stored) {
+        ctx.state.store.groups.remove(id);
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
     if members_touched {
         let mut response = StatusCode::NO_CONTENT.into_response();
         add_header(&mut response, header::ETAG, &stored.etag());
         return Ok(response);
     }
     ctx.resource(StatusCode::OK, kind, &stored)
+}
+
+/// A group with no members left (after a PATCH on members: the `empty_group_deleted` trigger).
+fn is_empty_group(stored: &Stored) -> bool {
+    match stored.body.get("members") {
+        None | Some(Value::Null) => true,
+        Some(members) => members.as_array().is_some_and(Vec::is_empty),
+    }
 }
 
 /// Read, change outside any lock, commit if still current; retried on races.

@@ -29,10 +29,18 @@ pub struct Faults {
     pub case_sensitive_filter: bool,
     /// A duplicate userName / displayName is created instead of answering 409.
     pub duplicate_create_allowed: bool,
+    /// `active` is rendered as the string `"True"` / `"False"` instead of a JSON boolean.
+    pub active_as_string: bool,
+    /// A group whose last member is removed is deleted with it.
+    pub empty_group_deleted: bool,
+    /// PATCH operations whose value is empty (`""`, `null`, `{"value": ""}`) are skipped.
+    pub empty_values_ignored: bool,
+    /// Inactive users are treated as deleted: 404 by id, left out of query results.
+    pub inactive_users_hidden: bool,
 }
 
 /// Every fault's name and what Entra would suffer from it.
-pub const FAULTS: [(&str, &str); 11] = [
+pub const FAULTS: [(&str, &str); 15] = [
     (
         "case_sensitive_ops",
         "PascalCase PATCH ops (`Replace`) rejected with 400",
@@ -74,6 +82,22 @@ pub const FAULTS: [(&str, &str); 11] = [
         "duplicate_create_allowed",
         "duplicate userName/displayName accepted instead of 409",
     ),
+    (
+        "active_as_string",
+        "`active` returned as the string \"False\" (Entra cannot read it as a boolean)",
+    ),
+    (
+        "empty_group_deleted",
+        "a group is deleted when its last member leaves (Entra's next update: InvalidAnchor)",
+    ),
+    (
+        "empty_values_ignored",
+        "PATCH with \"\" or null values answers 200 and keeps the old value (silent drift)",
+    ),
+    (
+        "inactive_users_hidden",
+        "disabled users vanish from GET and queries (Entra re-creates them: 409 Conflict)",
+    ),
 ];
 
 /// A fault name that does not exist.
@@ -98,6 +122,10 @@ impl Faults {
             "numeric_error_status" => &mut self.numeric_error_status,
             "case_sensitive_filter" => &mut self.case_sensitive_filter,
             "duplicate_create_allowed" => &mut self.duplicate_create_allowed,
+            "active_as_string" => &mut self.active_as_string,
+            "empty_group_deleted" => &mut self.empty_group_deleted,
+            "empty_values_ignored" => &mut self.empty_values_ignored,
+            "inactive_users_hidden" => &mut self.inactive_users_hidden,
             _ => return None,
         })
     }

@@ -6,7 +6,8 @@
 //! constants in [`crate::scim`] with the client side.
 //!
 //! Public surface: [`ServerConfig`], [`spawn`] → [`RunningServer`], [`router`] for
-//! in-process use, and [`Faults`] to switch on realistic incompatibilities.
+//! in-process use ([`spawn_app`] serves it wrapped), and [`Faults`] to switch on realistic
+//! incompatibilities.
 //!
 //! Layout (private modules): `schema` (attribute definitions) and `attr` (name resolution)
 //! underpin `resource` (what is stored), `render` (what is returned), `filter`/`eval`
@@ -177,9 +178,20 @@ impl RunningServer {
 
 /// Serves the endpoint on `listener` in a background task.
 pub async fn spawn(listener: TcpListener, config: ServerConfig) -> std::io::Result<RunningServer> {
+    let base_path = config.base_path.clone();
+    spawn_app(listener, router(config), &base_path).await
+}
+
+/// Serves any router the way [`spawn`] serves the endpoint's own (raw quotes in request
+/// lines accepted, graceful shutdown), e.g. [`router`] wrapped in a layer that misbehaves
+/// on purpose. `base_path` is only used for [`RunningServer::base_url`].
+pub async fn spawn_app(
+    listener: TcpListener,
+    app: Router,
+    base_path: &str,
+) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
-    let base_path = normalize_base_path(&config.base_path);
-    let app = router(config);
+    let base_path = normalize_base_path(base_path);
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(lenient::LenientListener(listener), app)

@@ -4,7 +4,7 @@
 //! Manager is always rendered as the complex `{"value": ..}` (a bare string makes Entra fail
 //! with "not able to deserialize"); a group always carries `members` (empty when it has
 //! none) unless excluded. The `manager_as_string` and `members_not_excluded` faults undo
-//! exactly those two guarantees.
+//! exactly those two guarantees; `active_as_string` renders `active` as Entra's strings.
 
 use std::borrow::Cow;
 
@@ -66,6 +66,7 @@ pub struct RenderOptions<'a> {
     pub projection: &'a Projection,
     pub manager_as_string: bool,
     pub members_not_excluded: bool,
+    pub active_as_string: bool,
 }
 
 /// The resource's location URL.
@@ -106,6 +107,9 @@ pub fn render(kind: Kind, stored: &Stored, opts: RenderOptions<'_>) -> Value {
     let mut out = project(kind, full, opts);
     if opts.manager_as_string {
         flatten_manager(&mut out);
+    }
+    if opts.active_as_string {
+        stringify_active(&mut out);
     }
     let mut schemas = vec![json!(core_urn(kind))];
     schemas.extend(
@@ -325,6 +329,15 @@ fn flatten_manager(out: &mut Map<String, Value>) {
     }
 }
 
+/// `true` → `"True"`, as servers that store the string Entra sent in the default dialect do.
+fn stringify_active(out: &mut Map<String, Value>) {
+    if let Some(active) = out.get_mut("active") {
+        if let Some(b) = active.as_bool() {
+            *active = json!(if b { "True" } else { "False" });
+        }
+    }
+}
+
 /// Filters read a stored resource through this view: `id` and `meta` come from the record.
 pub struct StoredView<'a>(pub Kind, pub &'a Stored);
 
@@ -373,6 +386,7 @@ mod tests {
             projection: &projection,
             manager_as_string: false,
             members_not_excluded: false,
+            active_as_string: false,
         };
         render(kind, s, opts)
     }
@@ -441,6 +455,7 @@ mod tests {
             projection: &projection,
             manager_as_string: true,
             members_not_excluded: true,
+            active_as_string: true,
         };
         let group = stored(json!({"displayName": "Sales", "members": [{"value": "u-1"}]}));
         assert_eq!(
@@ -456,6 +471,16 @@ mod tests {
             },
         );
         assert_eq!(user[ENT]["manager"], json!("u-2"));
+        let inactive = stored(json!({"userName": "bob", "active": false}));
+        let inactive = render(
+            Kind::User,
+            &inactive,
+            RenderOptions {
+                projection: &Projection::default(),
+                ..opts
+            },
+        );
+        assert_eq!(inactive["active"], json!("False"));
     }
 
     #[test]

@@ -54,22 +54,45 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     Ok(())
 }
 
-/// Writes the JSON report when the run finishes.
-pub struct JsonReporter {
+/// A report file written once, when the run finishes: JSON, JUnit or Markdown. CI parsers
+/// read one complete file, so nothing is written before the end.
+pub struct FileReporter {
     path: PathBuf,
+    render: fn(&RunReport) -> Result<String, ReportError>,
 }
 
-impl JsonReporter {
-    pub fn new(path: impl Into<PathBuf>) -> JsonReporter {
-        JsonReporter { path: path.into() }
+impl FileReporter {
+    /// The whole `RunReport` as JSON.
+    pub fn json(path: impl Into<PathBuf>) -> FileReporter {
+        FileReporter {
+            path: path.into(),
+            render: to_json_string,
+        }
+    }
+
+    /// JUnit XML: a testsuite per scenario, a testcase per step.
+    pub fn junit(path: impl Into<PathBuf>) -> FileReporter {
+        FileReporter {
+            path: path.into(),
+            render: super::junit::to_junit_xml,
+        }
+    }
+
+    /// A Markdown page for people.
+    pub fn markdown(path: impl Into<PathBuf>) -> FileReporter {
+        FileReporter {
+            path: path.into(),
+            render: |report| Ok(super::markdown::to_markdown(report)),
+        }
     }
 }
 
-impl Reporter for JsonReporter {
+impl Reporter for FileReporter {
     fn handle(&mut self, event: &RunEvent) -> Result<(), ReportError> {
         match event {
-            RunEvent::RunFinished(report) => write_json(report, &self.path),
-            // The file is the final report only; nothing is written before it is complete.
+            RunEvent::RunFinished(report) => {
+                write_atomically(&self.path, (self.render)(report)?.as_bytes())
+            }
             RunEvent::RunStarted(_)
             | RunEvent::ScenarioFinished(_)
             | RunEvent::Notice(_)
@@ -117,7 +140,7 @@ mod tests {
         let dir = scratch_dir("write");
         let path = dir.join("nested").join("report.json");
         write_atomically(&path, b"old").expect("first write");
-        let mut reporter = JsonReporter::new(&path);
+        let mut reporter = FileReporter::json(&path);
         let report = sample_report();
         reporter
             .handle(&RunEvent::ScenarioFinished(Arc::new(

@@ -7,13 +7,13 @@
 
 use crate::report::curl::shell_word;
 use crate::report::detail::{check_line, step_detail};
-use crate::report::event::{ReportError, Reporter, RunEvent};
+use crate::report::event::ReportError;
 use crate::report::json::write_atomically;
 use crate::report::styles::Styles;
 use crate::run::report::{CleanupReport, RunReport, ScenarioResult, StepResult, StepStatus};
 use crate::scenario::model::Severity;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// The report as JUnit XML.
@@ -177,32 +177,6 @@ fn cleanup_suite(cleanup: &CleanupReport) -> Option<TestSuite> {
 /// Attribute values read best on one line.
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Writes the JUnit report when the run finishes.
-pub struct JunitReporter {
-    path: PathBuf,
-}
-
-impl JunitReporter {
-    pub fn new(path: impl Into<PathBuf>) -> JunitReporter {
-        JunitReporter { path: path.into() }
-    }
-}
-
-impl Reporter for JunitReporter {
-    fn handle(&mut self, event: &RunEvent) -> Result<(), ReportError> {
-        match event {
-            RunEvent::RunFinished(report) => write_junit(report, &self.path),
-            // CI parsers read one complete file; nothing is written before the end.
-            RunEvent::RunStarted(_)
-            | RunEvent::ScenarioFinished(_)
-            | RunEvent::Notice(_)
-            | RunEvent::Interrupted
-            | RunEvent::CleanupStarted { .. }
-            | RunEvent::CleanupFinished(_) => Ok(()),
-        }
-    }
 }
 
 #[cfg(test)]

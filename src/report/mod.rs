@@ -1,14 +1,17 @@
 //! Reporters: terminal, JSON, JUnit, and the renderer for located input errors.
 //!
 //! The runner emits [`event::RunEvent`]s; each reporter implements [`event::Reporter`] and
-//! matches every event. JSON and JUnit are pure functions of the final `RunReport`.
+//! matches every event. JSON, JUnit and findings are pure functions of the final `RunReport`.
 
+pub mod catalogue;
 pub mod curl;
 pub mod detail;
 pub mod diagnostic;
 pub mod event;
+pub mod findings;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod show;
 pub mod styles;
 pub mod terminal;

@@ -270,6 +270,8 @@ pub struct JsonAssertion {
 pub enum Predicate {
     /// Equal as JSON (numbers by value; strings exactly).
     Equals(Value),
+    /// Missing, or not equal as JSON: a value that must have changed away from this one.
+    NotEquals(Value),
     /// The pointer resolves (true) or does not (false).
     Exists(bool),
     /// The pointer does not resolve, or resolves to `null`.

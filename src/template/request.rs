@@ -59,6 +59,7 @@ pub fn render_expect(expect: &Expect, ctx: &mut Context) -> Result<Expect, Rende
 fn render_assertion(a: &JsonAssertion, ctx: &mut Context) -> Result<JsonAssertion, RenderError> {
     let predicate = match &a.predicate {
         Predicate::Equals(v) => Predicate::Equals(render_value(v, ctx)?),
+        Predicate::NotEquals(v) => Predicate::NotEquals(render_value(v, ctx)?),
         Predicate::Matches(re) => Predicate::Matches(render_str(re, ctx)?),
         Predicate::OneOf(vs) => Predicate::OneOf(
             vs.iter()

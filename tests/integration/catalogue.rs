@@ -1,17 +1,18 @@
-//! The built-in catalogue against its own rules and its coverage map.
+//! The built-in catalogue against its own rules and its document.
 //!
-//! `docs/catalogue-coverage.md` maps every behaviour of the fact sheet's §11 (items 1–58) to
-//! the scenarios that replay it; each scenario names the items it replays in `behaviours`.
-//! These tests keep the two in step, and hold every built-in scenario to the conventions the
-//! catalogue promises (prefixed creates, writes only to objects the scenario created, an
-//! Entra impact on every assertion).
+//! `docs/catalogue.md` is generated from the scenarios (`scimreplay list --markdown`); these
+//! tests keep it current, hold the fact sheet's §11 to being covered or declined item by
+//! item, and hold every built-in scenario to the conventions the catalogue promises
+//! (prefixed creates, writes only to objects the scenario created, an Entra impact on every
+//! assertion).
 
+use scimreplay::report::catalogue::{BEHAVIOURS, behaviour_number, markdown};
 use scimreplay::scenario::builtin::load_builtin;
 use scimreplay::scenario::model::{CaptureSource, Method, Scenario};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
-const COVERAGE: &str = include_str!("../../docs/catalogue-coverage.md");
+const DOC: &str = include_str!("../../docs/catalogue.md");
 
 fn catalogue() -> Vec<Scenario> {
     match load_builtin() {
@@ -20,78 +21,40 @@ fn catalogue() -> Vec<Scenario> {
     }
 }
 
-/// Coverage rows: item number → the scenario names in backticks in its Scenarios column.
-fn coverage_rows() -> BTreeMap<u32, BTreeSet<String>> {
-    let mut rows = BTreeMap::new();
-    for line in COVERAGE.lines() {
-        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-        // `| n | behaviour | scenarios | notes |` splits into 6 cells around the pipes.
-        let Some(number) = cells.get(1).and_then(|c| c.parse::<u32>().ok()) else {
-            continue;
-        };
-        let names = cells
-            .get(3)
-            .map(|c| backticked(c).into_iter().collect())
-            .unwrap_or_default();
-        assert!(
-            rows.insert(number, names).is_none(),
-            "item {number} has two rows"
+#[test]
+fn the_catalogue_doc_is_generated_from_the_scenarios() {
+    let generated = markdown(&catalogue());
+    if generated != DOC {
+        let diff = similar::TextDiff::from_lines(DOC, &generated)
+            .unified_diff()
+            .header("docs/catalogue.md", "generated")
+            .to_string();
+        panic!(
+            "docs/catalogue.md is out of date; regenerate it with\n  \
+             cargo run -- list --markdown > docs/catalogue.md\n{diff}"
         );
     }
-    rows
-}
-
-fn backticked(text: &str) -> Vec<String> {
-    text.split('`')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_string)
-        .collect()
 }
 
 #[test]
-fn every_fact_sheet_behaviour_has_a_coverage_row() {
-    let rows = coverage_rows();
-    let numbers: Vec<u32> = rows.keys().copied().collect();
-    assert_eq!(numbers, (1..=58).collect::<Vec<_>>());
-}
-
-#[test]
-fn coverage_rows_list_exactly_the_scenarios_that_claim_each_behaviour() {
+fn every_fact_sheet_behaviour_is_covered_or_declined() {
     let mut claimed: BTreeMap<u32, BTreeSet<String>> = BTreeMap::new();
     for s in catalogue() {
         for b in &s.behaviours {
-            let n = b
-                .strip_prefix("11.")
-                .and_then(|n| n.parse::<u32>().ok())
-                .unwrap_or_else(|| panic!("{}: behaviour {b:?} is not 11.N", s.name));
+            let n = behaviour_number(b)
+                .filter(|n| (1..=58).contains(n))
+                .unwrap_or_else(|| panic!("{}: behaviour {b:?} is not 11.1 … 11.58", s.name));
             claimed.entry(n).or_default().insert(s.name.clone());
         }
     }
-    for (n, listed) in coverage_rows() {
-        let expected = claimed.remove(&n).unwrap_or_default();
-        assert_eq!(
-            listed, expected,
-            "coverage row {n} differs from the scenarios' behaviours"
-        );
-    }
-    assert!(claimed.is_empty(), "behaviours without a row: {claimed:?}");
-}
-
-#[test]
-fn names_in_the_coverage_doc_are_scenarios() {
-    let names: BTreeSet<String> = catalogue().into_iter().map(|s| s.name).collect();
-    for word in backticked(COVERAGE) {
-        let looks_like_name = word.contains('-')
-            && word.starts_with(|c: char| c.is_ascii_lowercase())
-            && word
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-        if looks_like_name {
-            assert!(
-                names.contains(&word),
-                "the coverage doc names `{word}`, no such scenario"
-            );
+    for b in &BEHAVIOURS {
+        match (claimed.contains_key(&b.number), b.declined.is_empty()) {
+            (false, true) => panic!("§11.{} {} has no scenario and no reason", b.number, b.title),
+            (true, false) => panic!(
+                "§11.{} {} is declined, yet replayed by {:?}",
+                b.number, b.title, claimed[&b.number]
+            ),
+            _ => {}
         }
     }
 }

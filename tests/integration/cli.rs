@@ -81,3 +81,44 @@ async fn a_malformed_scenario_is_rendered_with_its_place() {
     let shown = run.stderr.replace(dir.path().to_str().unwrap(), "<dir>");
     insta::assert_snapshot!("malformed_scenario", shown);
 }
+
+#[tokio::test]
+async fn dry_run_prints_the_plan_and_sends_nothing() {
+    // Nothing listens on port 9: a dry run must not even try.
+    let run = cli(&[
+        "run",
+        "--target",
+        "http://127.0.0.1:9/scim",
+        "-s",
+        "user-disable-default",
+        "--dry-run",
+    ])
+    .await;
+    assert_eq!(run.outcome, Outcome::Passed, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("PATCH http://127.0.0.1:9/scim/Users/<alice_id from step create>"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("nothing was sent"), "{}", run.stdout);
+}
+
+#[tokio::test]
+async fn markdown_report_is_written() {
+    let dir = TempDir::new("markdown");
+    let md = dir.path().join("summary.md");
+    let run = cli(&[
+        "run",
+        "-s",
+        "connection-probe-username",
+        "--no-snapshots",
+        "--markdown",
+        md.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.outcome, Outcome::Passed, "{}", run.stdout);
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.starts_with("# scimreplay: ✅ passed"), "{text}");
+    assert!(text.contains("`connection-probe-username`"), "{text}");
+}

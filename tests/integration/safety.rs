@@ -149,6 +149,8 @@ async fn the_token_appears_in_no_output() {
                    "expect": {"status": 201}}]}).to_string());
     let json = dir.path().join("r.json");
     let junit = dir.path().join("r.xml");
+    let markdown = dir.path().join("r.md");
+    let findings = dir.path().join("findings.txt");
     let state = dir.path().join("state");
     let snaps = dir.path().join("snaps");
     for color in ["never", "always"] {
@@ -163,6 +165,10 @@ async fn the_token_appears_in_no_output() {
             json.to_str().unwrap(),
             "--junit",
             junit.to_str().unwrap(),
+            "--markdown",
+            markdown.to_str().unwrap(),
+            "--findings",
+            findings.to_str().unwrap(),
             "--state-dir",
             state.to_str().unwrap(),
             "--snapshot-dir",
@@ -188,7 +194,12 @@ async fn the_token_appears_in_no_output() {
     let headers = &report["scenarios"][0]["steps"][0]["exchange"]["request"]["headers"];
     assert_eq!(headers[0], json!(["Authorization", "Bearer [redacted]"]));
 
-    let mut files = vec![json.clone(), junit.clone()];
+    let mut files = vec![
+        json.clone(),
+        junit.clone(),
+        markdown.clone(),
+        findings.clone(),
+    ];
     for dir in [&state, &snaps] {
         files.extend(walk(dir));
     }
@@ -202,10 +213,9 @@ async fn the_token_appears_in_no_output() {
         "expected reports, a ledger and a snapshot: {files:?}"
     );
     for f in &files {
-        assert_clean(
-            &f.display().to_string(),
-            &std::fs::read_to_string(f).unwrap_or_default(),
-        );
+        let text = std::fs::read_to_string(f).unwrap_or_default();
+        assert!(!text.is_empty(), "{} was written", f.display());
+        assert_clean(&f.display().to_string(), &text);
     }
 
     // `cleanup` of the ledger the runs left (the echoing DELETE fails again), and a sweep whose
@@ -233,6 +243,25 @@ async fn the_token_appears_in_no_output() {
             &format!("{}{}", sweep.stdout, sweep.stderr),
         );
     }
+
+    // `--dry-run` prints the requests it would send.
+    let dry = cli(&[
+        "run",
+        "--target",
+        &target,
+        "--no-builtin",
+        "--scenarios",
+        file.to_str().unwrap(),
+        "--dry-run",
+    ])
+    .await;
+    assert!(
+        dry.stdout.contains("/Users"),
+        "{}{}",
+        dry.stdout,
+        dry.stderr
+    );
+    assert_clean("--dry-run", &format!("{}{}", dry.stdout, dry.stderr));
 
     // `show`, and error messages: a target carrying the token, a bad scenario, a TLS failure.
     let show = cli(&[

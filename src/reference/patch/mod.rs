@@ -8,7 +8,7 @@
 pub mod ops;
 pub mod request;
 
-pub use request::{Op, Operation, PatchOptions, parse_request};
+pub use request::{Op, Operation, PatchOptions, clears, parse_request};
 
 use serde_json::{Map, Value};
 

@@ -96,6 +96,17 @@ fn parse_operation(index: usize, raw: &Value, opts: PatchOptions) -> Result<Oper
     Ok(Operation { op, path, value })
 }
 
+/// Whether an operation's value only clears: `""`, `null`, or an object of those
+/// (`{"value": ""}`, the manager removal form). The `empty_values_ignored` fault skips these.
+pub fn clears(value: Option<&Value>) -> bool {
+    match value {
+        Some(Value::Null) => true,
+        Some(Value::String(s)) => s.is_empty(),
+        Some(Value::Object(map)) => !map.is_empty() && map.values().all(|v| clears(Some(v))),
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +124,31 @@ mod tests {
         parse(ops, PatchOptions::default())
             .err()
             .and_then(|e| e.scim_type)
+    }
+
+    #[test]
+    fn clearing_values_are_empty_strings_nulls_and_objects_of_them() {
+        for v in [
+            json!(""),
+            json!(null),
+            json!({"value": ""}),
+            json!({"a": null, "b": ""}),
+        ] {
+            assert!(clears(Some(&v)), "{v}");
+        }
+        for v in [
+            json!("x"),
+            json!(false),
+            json!({}),
+            json!([]),
+            json!({"value": "u-1"}),
+        ] {
+            assert!(!clears(Some(&v)), "{v}");
+        }
+        assert!(
+            !clears(None),
+            "a remove without value is not a clearing value"
+        );
     }
 
     #[test]

@@ -185,3 +185,106 @@ async fn duplicate_create_allowed_makes_two_users() {
         );
     }
 }
+
+#[tokio::test]
+async fn active_as_string_renders_entras_strings() {
+    let (good, bad) = pair("active_as_string").await;
+    for (ep, active) in [(good, json!(false)), (bad, json!("False"))] {
+        let id = ep.user("a@x").await;
+        let uri = format!("/Users/{id}");
+        ep.patch(
+            &uri,
+            json!([{"op": "replace", "path": "active", "value": false}]),
+        )
+        .await;
+        assert_eq!(ep.get(&uri).await.body["active"], active);
+        let listed = ep.get("/Users?filter=userName+eq+%22a%40x%22").await;
+        assert_eq!(listed.body["Resources"][0]["active"], active);
+    }
+}
+
+#[tokio::test]
+async fn empty_group_deleted_removes_the_group_with_its_last_member() {
+    let (good, bad) = pair("empty_group_deleted").await;
+    for (ep, status) in [(good, StatusCode::OK), (bad, StatusCode::NOT_FOUND)] {
+        let user = ep.user("u1@x").await;
+        let group = ep.group("G").await;
+        let uri = format!("/Groups/{group}");
+        // A rename of a group without members leaves it alone in both.
+        ep.patch(
+            &uri,
+            json!([{"op": "replace", "path": "displayName", "value": "G2"}]),
+        )
+        .await;
+        assert_eq!(ep.get(&uri).await.status, StatusCode::OK);
+        ep.patch(
+            &uri,
+            json!([{"op": "add", "path": "members", "value": [{"value": user}]}]),
+        )
+        .await;
+        let removed = ep
+            .patch(
+                &uri,
+                json!([{"op": "remove", "path": format!("members[value eq \"{user}\"]")}]),
+            )
+            .await;
+        assert_eq!(removed.status, StatusCode::NO_CONTENT);
+        assert_eq!(ep.get(&uri).await.status, status);
+    }
+}
+
+#[tokio::test]
+async fn empty_values_ignored_keeps_values_cleared_with_empty_or_null() {
+    let (good, bad) = pair("empty_values_ignored").await;
+    for (ep, kept) in [(good, false), (bad, true)] {
+        let id = ep.user("a@x").await;
+        let uri = format!("/Users/{id}");
+        ep.patch(
+            &uri,
+            json!([{"op": "add", "path": "title", "value": "CTO"},
+                   {"op": "add", "path": "nickName", "value": "Al"}]),
+        )
+        .await;
+        let reply = ep
+            .patch(
+                &uri,
+                json!([{"op": "replace", "path": "title", "value": ""},
+                       {"op": "replace", "path": "nickName", "value": null},
+                       {"op": "replace", "path": "displayName", "value": "Alice"}]),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK);
+        let body = ep.get(&uri).await.body;
+        assert_eq!(body.get("title").is_some(), kept, "{body}");
+        assert_eq!(body.get("nickName").is_some(), kept, "{body}");
+        // Other operations of the same request still apply.
+        assert_eq!(body["displayName"], json!("Alice"));
+    }
+}
+
+#[tokio::test]
+async fn inactive_users_hidden_treats_a_disabled_user_as_deleted() {
+    let (good, bad) = pair("inactive_users_hidden").await;
+    for (ep, status, total) in [
+        (good, StatusCode::OK, json!(1)),
+        (bad, StatusCode::NOT_FOUND, json!(0)),
+    ] {
+        let id = ep.user("a@x").await;
+        let uri = format!("/Users/{id}");
+        ep.patch(
+            &uri,
+            json!([{"op": "Replace", "path": "active", "value": "False"}]),
+        )
+        .await;
+        assert_eq!(ep.get(&uri).await.status, status);
+        let listed = ep.get("/Users?filter=userName+eq+%22a%40x%22").await;
+        assert_eq!(listed.body["totalResults"], total);
+        // Enabled again, the user is back in both.
+        ep.patch(
+            &uri,
+            json!([{"op": "Replace", "path": "active", "value": "True"}]),
+        )
+        .await;
+        assert_eq!(ep.get(&uri).await.status, StatusCode::OK);
+    }
+}

@@ -13,6 +13,7 @@ const EXPECT_KEYS: &[&str] = &["status", "status_impact", "checks", "json"];
 const CHECK_KEYS: &[&str] = &["name", "severity"];
 const PREDICATES: &[&str] = &[
     "equals",
+    "not_equals",
     "exists",
     "absent",
     "matches",
@@ -27,6 +28,7 @@ const ASSERTION_KEYS: &[&str] = &[
     "severity",
     "impact",
     "equals",
+    "not_equals",
     "exists",
     "absent",
     "matches",
@@ -206,11 +208,12 @@ impl Checker {
         };
         let p = child(ptr, key);
         match key {
-            "equals" | "contains" | "not_contains" => {
+            "equals" | "not_equals" | "contains" | "not_contains" => {
                 self.template_value(value, &p, scope);
                 let v = value.clone();
                 Some(match key {
                     "equals" => Predicate::Equals(v),
+                    "not_equals" => Predicate::NotEquals(v),
                     "contains" => Predicate::Contains(v),
                     _ => Predicate::NotContains(v),
                 })
@@ -375,7 +378,7 @@ mod tests {
             "{ \"pointer\"",
             "assertion has no predicate",
             Some(
-                "add one of: equals, exists, absent, matches, one_of, type, length, contains, not_contains",
+                "add one of: equals, not_equals, exists, absent, matches, one_of, type, length, contains, not_contains",
             ),
         );
         expect_error(
@@ -393,6 +396,25 @@ mod tests {
             "\"exist\"",
             "unknown key `exist`",
             Some("did you mean `exists`?"),
+        );
+    }
+
+    #[test]
+    fn not_equals_loads_with_a_template_value() {
+        let source = json(r#"{ "pointer": "/title", "not_equals": "{{domain}}" }"#);
+        let scenario = match crate::scenario::load::parse_scenario("t.json", &source, false) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(
+            scenario.steps[0].expect.json[0].predicate,
+            crate::scenario::model::Predicate::NotEquals(serde_json::json!("{{domain}}"))
+        );
+        expect_error(
+            &json(r#"{ "pointer": "/title", "not_equals": "{{nope}}" }"#),
+            "{{nope}}",
+            "unknown variable `{{nope}}`",
+            Some("define it in `vars`, or capture it in an earlier step"),
         );
     }
 
