@@ -155,13 +155,25 @@ impl<W: Write> TerminalReporter<W> {
     fn run_finished(&self, report: &RunReport) -> String {
         let s = self.styles();
         let mut out = snapshot_notes(report, s);
+        // After an interrupt, the scenarios it cut short are one fact, not dozens of lines.
+        let cut_short =
+            |sc: &&ScenarioResult| report.summary.interrupted && sc.status() == StepStatus::Skipped;
         let attention: Vec<&ScenarioResult> = report
             .scenarios
             .iter()
             .filter(|sc| !matches!(sc.status(), StepStatus::Passed | StepStatus::Warned))
+            .filter(|sc| !cut_short(sc))
             .collect();
-        if !attention.is_empty() {
+        let not_run = report.scenarios.iter().filter(cut_short).count();
+        if !attention.is_empty() || not_run > 0 {
             out.push('\n');
+            if not_run > 0 {
+                let line = format!(
+                    "{} not finished: the run was interrupted",
+                    plural(not_run, "scenario", "scenarios")
+                );
+                out.push_str(&format!("{}\n", s.warn(&line)));
+            }
             for sc in attention {
                 let label = format!("{:>7}", sc.status().label());
                 out.push_str(&format!(

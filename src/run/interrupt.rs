@@ -69,8 +69,8 @@ impl Interrupt {
                 me.raise();
                 if me.stopping() && !me.aborting() {
                     eprintln!(
-                        "\nscimreplay: interrupted; finishing in-flight requests and cleaning up \
-                         what this run created (press Ctrl-C again to stop cleanup; the ledger keeps the list)"
+                        "\nscimreplay: interrupted; stopping and cleaning up what this run created \
+                         (press Ctrl-C again to stop cleanup; the ledger keeps the list)"
                     );
                 } else {
                     eprintln!(

@@ -217,7 +217,10 @@ async fn the_first_signal_cleans_up_everything_the_run_created() {
     run.signal("INT");
     let (code, stdout) = run.exit(Duration::from_secs(30));
     assert_eq!(code, 4, "an interrupted run exits 4:\n{stdout}");
-    assert!(stdout.contains("interrupted"), "{stdout}");
+    assert!(
+        stdout.contains("not finished: the run was interrupted"),
+        "the scenarios cut short are counted, not listed:\n{stdout}"
+    );
     let deleted: usize = stdout
         .lines()
         .find_map(|l| l.strip_prefix("cleanup: deleted "))
