@@ -3,7 +3,7 @@
 //! catalogue ran against it — with a compatible endpoint, and with one whose deliberate faults
 //! make many steps fail.
 
-use crate::support::{TOKEN, TempDir, cli};
+use crate::support::{TOKEN, TempDir, cli, list_resources};
 use scimreplay::reference::{self, Faults, ServerConfig};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -148,16 +148,7 @@ async fn fetch_all(
 async fn all_paths(http: &reqwest::Client, base: &str) -> BTreeSet<String> {
     let mut paths = BTreeSet::new();
     for collection in ["Users", "Groups"] {
-        let list: Value = http
-            .get(format!("{base}/{collection}?startIndex=1&count=1000"))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        for r in list["Resources"].as_array().into_iter().flatten() {
+        for r in list_resources(http, base, collection).await {
             paths.insert(format!("/{collection}/{}", r["id"].as_str().unwrap()));
         }
     }

@@ -154,3 +154,18 @@ pub fn step_status(report: &Value, step: &str) -> String {
         .unwrap_or("missing")
         .to_string()
 }
+
+/// Every resource of one collection (`Users`, `Groups`) on a SCIM endpoint, in one page of up
+/// to a thousand: what tests compare before and after a run.
+pub async fn list_resources(http: &reqwest::Client, base: &str, collection: &str) -> Vec<Value> {
+    let list: Value = http
+        .get(format!("{base}/{collection}?startIndex=1&count=1000"))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("the endpoint answers")
+        .json()
+        .await
+        .expect("a JSON ListResponse");
+    list["Resources"].as_array().cloned().unwrap_or_default()
+}

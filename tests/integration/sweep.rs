@@ -1,7 +1,7 @@
 //! The orphan sweep: `scimreplay cleanup --prefix scimreplay- --target URL` finds what crashed
 //! runs left (dry run by default), `--yes` deletes exactly those, and nothing else is touched.
 
-use crate::support::{TOKEN, cli};
+use crate::support::{TOKEN, cli, list_resources};
 use scimreplay::exit::Outcome;
 use scimreplay::reference::{self, ServerConfig};
 use serde_json::{Value, json};
@@ -13,16 +13,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 async fn snapshot(http: &reqwest::Client, base: &str) -> BTreeMap<String, (String, Vec<u8>)> {
     let mut out = BTreeMap::new();
     for (collection, attr) in [("Users", "userName"), ("Groups", "displayName")] {
-        let list: Value = http
-            .get(format!("{base}/{collection}?startIndex=1&count=1000"))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        for r in list["Resources"].as_array().into_iter().flatten() {
+        for r in list_resources(http, base, collection).await {
             let path = format!("/{collection}/{}", r["id"].as_str().unwrap());
             let bytes = http
                 .get(format!("{base}{path}"))
