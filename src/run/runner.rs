@@ -17,7 +17,7 @@ use crate::check::outcome::CheckOutcome;
 use crate::http::exchange::{Exchange, Fault, FaultKind, SentRequest};
 use crate::http::{Client, OutgoingRequest};
 use crate::report::event::RunEvent;
-use crate::scenario::model::{CaptureSource, Method, RequestSpec, Scenario, Step};
+use crate::scenario::model::{CaptureSource, Expect, Method, RequestSpec, Scenario, Step};
 use crate::template::{Builtins, Context, RenderError, render_capture, render_step};
 use std::sync::Arc;
 use std::time::Instant;
@@ -112,125 +112,13 @@ async fn run_scenario(
     events: &mpsc::UnboundedSender<RunEvent>,
 ) -> (ScenarioResult, CleanupReport) {
     let started = Instant::now();
-    let builtins = Builtins::new(
-        &shared.run_id,
-        &shared.prefix,
-        shared.client.target().base(),
-    );
-    let (mut ctx, setup_problem) = match Context::for_scenario(builtins.clone(), scenario) {
-        Ok(ctx) => (ctx, None),
-        Err(e) => (
-            Context::new(builtins),
-            Some(format!("the scenario's variables do not render: {e}")),
-        ),
-    };
+    let mut run = ScenarioRun::new(scenario, shared, events);
     let mut steps: Vec<StepResult> = Vec::with_capacity(scenario.steps.len());
-    let mut created_here: Vec<String> = Vec::new();
     for step in &scenario.steps {
-        if let Some(problem) = &setup_problem {
-            steps.push(skipped(step, problem.clone()));
-            continue;
-        }
-        if shared.interrupt.stopping() {
-            steps.push(skipped(
-                step,
-                "the run was interrupted before this step".into(),
-            ));
-            continue;
-        }
-        let (spec, expect) = match render_step(step, &mut ctx) {
-            Ok(rendered) => rendered,
-            Err(RenderError::Missing { name }) => {
-                let why = format!(
-                    "needs `{{{{{name}}}}}`, which no earlier step captured (an earlier step failed)"
-                );
-                steps.push(skipped(step, why));
-                continue;
-            }
-            Err(e) => {
-                steps.push(skipped(step, e.to_string()));
-                continue;
-            }
-        };
-        let request = outgoing(spec);
-        let exchange = match guard::refusal(
-            request.method,
-            &request.path,
-            request.body.as_ref(),
-            &shared.prefix,
-            |p| shared.ledger.created(p),
-            |id| ctx.is_generated(id),
-        ) {
-            Some(reason) => refused(&request, shared.client.target().join(&request.path), reason),
-            None => match send_or_stop(shared, &request, events).await {
-                Some(exchange) => exchange,
-                None => {
-                    steps.push(skipped(
-                        step,
-                        "the run was interrupted while this request was in flight; its answer \
-                         was not awaited"
-                            .into(),
-                    ));
-                    continue;
-                }
-            },
-        };
-        if let Some(path) = record_in_ledger(&request, &exchange, scenario, step, shared) {
-            created_here.push(path);
-        }
-        for (name, source) in &step.capture {
-            let value = render_capture(source, &mut ctx)
-                .ok()
-                .and_then(|source| capture(&source, &exchange));
-            if let Some(value) = value {
-                ctx.set_capture(name.clone(), value);
-            }
-        }
-        let checks = crate::check::evaluate(&expect, &exchange);
-        let status = step_status(&exchange, &checks, shared.strict);
-        let curl = (status != StepStatus::Passed)
-            .then(|| crate::report::curl::curl_command(&exchange.request));
-        steps.push(StepResult {
-            id: step.id.clone(),
-            note: step.note.clone(),
-            status,
-            skipped_because: None,
-            exchange: Some(exchange),
-            checks,
-            snapshot_diff: None,
-            curl,
-        });
+        steps.push(run.step(step).await);
     }
-    let snapshot = match &shared.snapshots {
-        Some((plan, store)) => {
-            let (result, problem) = super::snapshots::compare(
-                plan,
-                store,
-                scenario,
-                &mut steps,
-                shared.client.target().base(),
-                &shared.prefix,
-                ctx.generated_ids().iter().cloned().collect(),
-            );
-            if let Some(problem) = problem {
-                let _ = events.send(RunEvent::Notice(problem));
-            }
-            result
-        }
-        None => SnapshotResult {
-            state: SnapshotState::Skipped,
-            path: None,
-            pending: None,
-        },
-    };
-    created_here.reverse();
-    let cleanup = cleanup::delete_all(
-        &shared.client,
-        &shared.ledger,
-        &created_here,
-        &shared.interrupt,
-    )
-    .await;
+    let snapshot = run.compare_snapshot(&mut steps);
+    let cleanup = run.clean_up().await;
     let result = ScenarioResult {
         name: scenario.name.clone(),
         summary: scenario.summary.clone(),
@@ -242,6 +130,160 @@ async fn run_scenario(
         duration_ms: started.elapsed().as_millis() as u64,
     };
     (result, cleanup)
+}
+
+/// One scenario in progress: its template values and the objects it created so far.
+struct ScenarioRun<'a> {
+    scenario: &'a Scenario,
+    shared: &'a Shared,
+    events: &'a mpsc::UnboundedSender<RunEvent>,
+    ctx: Context,
+    /// Set when the scenario's own variables do not render: every step is skipped with it.
+    setup_problem: Option<String>,
+    created: Vec<String>,
+}
+
+impl<'a> ScenarioRun<'a> {
+    fn new(
+        scenario: &'a Scenario,
+        shared: &'a Shared,
+        events: &'a mpsc::UnboundedSender<RunEvent>,
+    ) -> ScenarioRun<'a> {
+        let builtins = Builtins::new(
+            &shared.run_id,
+            &shared.prefix,
+            shared.client.target().base(),
+        );
+        let (ctx, setup_problem) = match Context::for_scenario(builtins.clone(), scenario) {
+            Ok(ctx) => (ctx, None),
+            Err(e) => (
+                Context::new(builtins),
+                Some(format!("the scenario's variables do not render: {e}")),
+            ),
+        };
+        ScenarioRun {
+            scenario,
+            shared,
+            events,
+            ctx,
+            setup_problem,
+            created: Vec::new(),
+        }
+    }
+
+    /// Renders, guards, sends and judges one step; a step that cannot be sent is skipped.
+    async fn step(&mut self, step: &Step) -> StepResult {
+        if let Some(problem) = &self.setup_problem {
+            return skipped(step, problem.clone());
+        }
+        if self.shared.interrupt.stopping() {
+            return skipped(step, "the run was interrupted before this step".into());
+        }
+        let (spec, expect) = match render_step(step, &mut self.ctx) {
+            Ok(rendered) => rendered,
+            Err(RenderError::Missing { name }) => {
+                let why = format!(
+                    "needs `{{{{{name}}}}}`, which no earlier step captured (an earlier step failed)"
+                );
+                return skipped(step, why);
+            }
+            Err(e) => return skipped(step, e.to_string()),
+        };
+        let request = outgoing(spec);
+        let Some(exchange) = self.exchange(&request).await else {
+            let why = "the run was interrupted while this request was in flight; its answer was \
+                       not awaited";
+            return skipped(step, why.into());
+        };
+        if let Some(path) = record_in_ledger(&request, &exchange, self.scenario, step, self.shared)
+        {
+            self.created.push(path);
+        }
+        for (name, source) in &step.capture {
+            let value = render_capture(source, &mut self.ctx)
+                .ok()
+                .and_then(|source| capture(&source, &exchange));
+            if let Some(value) = value {
+                self.ctx.set_capture(name.clone(), value);
+            }
+        }
+        judged(step, &expect, exchange, self.shared.strict)
+    }
+
+    /// The answer to a request the guard allows, a refusal otherwise; `None` when the run
+    /// stopped before the answer came.
+    async fn exchange(&self, request: &OutgoingRequest) -> Option<Exchange> {
+        let shared = self.shared;
+        match guard::refusal(
+            request.method,
+            &request.path,
+            request.body.as_ref(),
+            &shared.prefix,
+            |p| shared.ledger.created(p),
+            |id| self.ctx.is_generated(id),
+        ) {
+            Some(reason) => Some(refused(
+                request,
+                shared.client.target().join(&request.path),
+                reason,
+            )),
+            None => send_or_stop(shared, request, self.events).await,
+        }
+    }
+
+    /// Compares the scenario's transcript with the baseline, marking drifting steps.
+    fn compare_snapshot(&self, steps: &mut [StepResult]) -> SnapshotResult {
+        let Some((plan, store)) = &self.shared.snapshots else {
+            return SnapshotResult {
+                state: SnapshotState::Skipped,
+                path: None,
+                pending: None,
+            };
+        };
+        let (result, problem) = super::snapshots::compare(
+            plan,
+            store,
+            self.scenario,
+            steps,
+            self.shared.client.target().base(),
+            &self.shared.prefix,
+            self.ctx.generated_ids().iter().cloned().collect(),
+        );
+        if let Some(problem) = problem {
+            let _ = self.events.send(RunEvent::Notice(problem));
+        }
+        result
+    }
+
+    /// Deletes what this scenario created, newest first.
+    async fn clean_up(mut self) -> CleanupReport {
+        self.created.reverse();
+        cleanup::delete_all(
+            &self.shared.client,
+            &self.shared.ledger,
+            &self.created,
+            &self.shared.interrupt,
+        )
+        .await
+    }
+}
+
+/// The step's result once its answer is in: checks, verdict, and a curl line when it did not pass.
+fn judged(step: &Step, expect: &Expect, exchange: Exchange, strict: bool) -> StepResult {
+    let checks = crate::check::evaluate(expect, &exchange);
+    let status = step_status(&exchange, &checks, strict);
+    let curl = (status != StepStatus::Passed)
+        .then(|| crate::report::curl::curl_command(&exchange.request));
+    StepResult {
+        id: step.id.clone(),
+        note: step.note.clone(),
+        status,
+        skipped_because: None,
+        exchange: Some(exchange),
+        checks,
+        snapshot_diff: None,
+        curl,
+    }
 }
 
 /// Sends the request unless the run stops first; `None` when it was abandoned.
