@@ -226,17 +226,9 @@ pub fn review(args: SnapshotArgs, env: &Environment, mut out: Out, mut err: Out)
         env.stdin_is_terminal && env.stdout_is_terminal,
         styles,
     );
+    // The review prints its own tally.
     match result {
-        Ok(done) => {
-            let _ = writeln!(
-                out,
-                "{} accepted, {} rejected, {} skipped",
-                done.accepted.len(),
-                done.rejected.len(),
-                done.skipped.len()
-            );
-            Outcome::Passed
-        }
+        Ok(_) => Outcome::Passed,
         Err(e) => fail_input(&mut err, e.into()),
     }
 }
