@@ -2,8 +2,10 @@
 //!
 //! A request that changes or removes an object (PUT, PATCH, DELETE) may only address an
 //! object this run created (it is in the ledger) or an id this run generated itself (a
-//! random uuid no real object can have). A create must carry the run prefix in the object's
-//! name, so that an interrupted run's leftovers can always be found by prefix.
+//! random uuid no real object can have). A create must start the object's name with the run
+//! prefix, so that an interrupted run's leftovers can always be found by prefix. Paths with
+//! `.` or `..` segments, or encoded slashes, are refused outright: the URL layer would resolve
+//! them into some other object than the one the guard looked at.
 
 use crate::scenario::model::Method;
 use serde_json::Value;
@@ -11,16 +13,43 @@ use serde_json::Value;
 /// The SCIM collections whose objects the harness creates and cleans up.
 pub const COLLECTIONS: [&str; 2] = ["Users", "Groups"];
 
-/// `(collection, id)` when the path addresses one object, e.g. `/Users/42` → `("Users", "42")`.
+/// `(collection, id)` when the path addresses exactly one object of a known collection,
+/// e.g. `/Users/42` → `("Users", "42")`; `None` for anything longer, shorter or unsafe.
 pub fn object_of(path: &str) -> Option<(&str, &str)> {
-    let mut parts = path.trim_start_matches('/').splitn(3, '/');
+    let mut parts = path.trim_start_matches('/').split('/');
     let collection = parts.next()?;
     let id = parts.next()?;
-    (!id.is_empty()).then_some((collection, id))
+    let known = COLLECTIONS
+        .iter()
+        .any(|c| c.eq_ignore_ascii_case(collection));
+    (known && parts.next().is_none() && safe_segment(id)).then_some((collection, id))
+}
+
+/// True for a path segment that names itself and nothing else: not empty, not `.` or `..`,
+/// no slash, backslash, query or fragment, and none of those percent-encoded.
+pub fn safe_segment(segment: &str) -> bool {
+    let lower = segment.to_ascii_lowercase();
+    !segment.is_empty()
+        && segment != "."
+        && segment != ".."
+        && !segment.contains(['/', '\\', '?', '#'])
+        && !["%2e", "%2f", "%5c"].iter().any(|e| lower.contains(e))
+}
+
+/// Why a path is unsafe to send at all (dot segments, encoded separators), if it is.
+fn unsafe_path(path: &str) -> Option<String> {
+    let bad = path
+        .trim_start_matches('/')
+        .split('/')
+        .find(|s| !s.is_empty() && !safe_segment(s))?;
+    Some(format!(
+        "{path} has the segment `{bad}`, which the URL layer would resolve to another path; the \
+         harness only sends paths that name their object directly"
+    ))
 }
 
 /// The collection a path names when it is a collection itself (`/Users` → `Users`).
-pub fn collection_of(path: &str) -> Option<&str> {
+pub fn collection_of(path: &str) -> Option<&'static str> {
     let trimmed = path.trim_start_matches('/').trim_end_matches('/');
     COLLECTIONS
         .iter()
@@ -37,6 +66,9 @@ pub fn refusal(
     owns: impl Fn(&str) -> bool,
     generated: impl Fn(&str) -> bool,
 ) -> Option<String> {
+    if let Some(problem) = unsafe_path(path) {
+        return Some(problem);
+    }
     if method.modifies() {
         let Some((collection, id)) = object_of(path) else {
             return Some(format!(
@@ -52,24 +84,41 @@ pub fn refusal(
         }
     }
     if method == Method::Post {
-        if let Some(collection) = collection_of(path) {
-            let name_key = if collection == "Users" {
-                "userName"
-            } else {
-                "displayName"
-            };
-            let name = body
-                .and_then(|b| get_ci(b, name_key))
-                .and_then(Value::as_str);
-            if !name.is_some_and(|n| n.contains(prefix)) {
-                return Some(format!(
-                    "POST {path} creates an object whose {name_key} lacks the run prefix; write \
-                     `{{{{run.prefix}}}}` into it so every created object can be found and cleaned up"
-                ));
-            }
-        }
+        return create_refusal(path, body, prefix);
     }
     None
+}
+
+/// Why a POST must not be sent: only creates of users and groups whose name starts with the
+/// run prefix, and `.search` queries, may go out.
+fn create_refusal(path: &str, body: Option<&Value>, prefix: &str) -> Option<String> {
+    let Some(collection) = collection_of(path) else {
+        let searches = path.trim_end_matches('/').ends_with("/.search");
+        return (!searches).then(|| {
+            format!(
+                "POST {path} is not a create of a user or group nor a `.search` query; the \
+                 harness creates only users and groups, which it can track and clean up"
+            )
+        });
+    };
+    let name_key = if collection == "Users" {
+        "userName"
+    } else {
+        "displayName"
+    };
+    let name = body
+        .and_then(|b| get_ci(b, name_key))
+        .and_then(Value::as_str);
+    let starts = name.is_some_and(|n| {
+        n.get(..prefix.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+    });
+    (!starts).then(|| {
+        format!(
+            "POST {path} creates an object whose {name_key} does not start with the run prefix; \
+             begin it with `{{{{run.prefix}}}}` so every created object can be found and cleaned up"
+        )
+    })
 }
 
 fn get_ci<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
@@ -127,9 +176,39 @@ mod tests {
             )
             .is_none()
         );
+        let inside = check(
+            Method::Post,
+            "/Users",
+            Some(json!({"userName": "alice-scimreplay-abc-x"})),
+        );
+        assert!(
+            inside.is_some(),
+            "the prefix must come first, as the sweep looks for it"
+        );
+        assert!(check(Method::Post, "/Users/.search", Some(json!({}))).is_none());
+        assert!(check(Method::Post, "/Bulk", Some(json!({}))).is_some());
         let refused = check(Method::Post, "/Users", Some(json!({"userName": "alice"}))).unwrap();
         assert!(refused.contains("run prefix"), "{refused}");
         assert!(check(Method::Post, "/Groups", None).is_some());
+    }
+
+    #[test]
+    fn dot_segments_and_encoded_slashes_never_reach_the_wire() {
+        for path in [
+            "/Users/mine/../someone-else",
+            "/Users/mine/%2e%2e/x",
+            "/Users/..",
+            "/Groups/../Users",
+            "/Users/a%2Fb",
+            "/Users/./mine",
+        ] {
+            assert!(check(Method::Patch, path, None).is_some(), "{path}");
+            assert!(check(Method::Get, path, None).is_some(), "{path}");
+        }
+        let body = Some(json!({"userName": "alice"}));
+        assert!(check(Method::Post, "/Groups/../Users", body).is_some());
+        assert!(check(Method::Patch, "/Users/mine/extra", None).is_some());
+        assert!(check(Method::Delete, "/Schemas/mine", None).is_some());
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod report;
 pub mod runner;
 pub mod snapshots;
+pub mod track;
 
 use crate::exit::Outcome;
 use crate::http::exchange::FaultKind;

@@ -10,12 +10,15 @@ use super::guard;
 use super::interrupt::Interrupt;
 use super::ledger::{Entry, Ledger};
 use super::report::{
-    CleanupReport, ScenarioResult, SnapshotResult, SnapshotState, StepResult, StepStatus,
+    CleanupReport, LeftBehind, ScenarioResult, SnapshotResult, SnapshotState, StepResult,
+    StepStatus,
 };
+use super::track::{self, Tracked};
 use crate::check::Verdict;
 use crate::check::outcome::CheckOutcome;
 use crate::http::exchange::{Exchange, Fault, FaultKind, SentRequest};
 use crate::http::{Client, OutgoingRequest};
+use crate::normalize::Normalizer;
 use crate::report::event::RunEvent;
 use crate::scenario::model::{CaptureSource, Expect, Method, RequestSpec, Scenario, Step};
 use crate::template::{Builtins, Context, RenderError, render_capture, render_step};
@@ -141,6 +144,8 @@ struct ScenarioRun<'a> {
     /// Set when the scenario's own variables do not render: every step is skipped with it.
     setup_problem: Option<String>,
     created: Vec<String>,
+    /// Creates the ledger could not record (no usable id, no answer), found by no lookup.
+    unrecorded: Vec<LeftBehind>,
 }
 
 impl<'a> ScenarioRun<'a> {
@@ -168,6 +173,7 @@ impl<'a> ScenarioRun<'a> {
             ctx,
             setup_problem,
             created: Vec::new(),
+            unrecorded: Vec::new(),
         }
     }
 
@@ -183,7 +189,7 @@ impl<'a> ScenarioRun<'a> {
             Ok(rendered) => rendered,
             Err(RenderError::Missing { name }) => {
                 let why = format!(
-                    "needs `{{{{{name}}}}}`, which no earlier step captured (an earlier step failed)"
+                    "needs `{{{{{name}}}}}`, which no earlier step captured (see the failed step above)"
                 );
                 return skipped(step, why);
             }
@@ -195,19 +201,63 @@ impl<'a> ScenarioRun<'a> {
                        not awaited";
             return skipped(step, why.into());
         };
-        if let Some(path) = record_in_ledger(&request, &exchange, self.scenario, step, self.shared)
-        {
-            self.created.push(path);
-        }
+        self.track(&request, &exchange, step).await;
+        let mut missing = Vec::new();
         for (name, source) in &step.capture {
             let value = render_capture(source, &mut self.ctx)
                 .ok()
                 .and_then(|source| capture(&source, &exchange));
-            if let Some(value) = value {
-                self.ctx.set_capture(name.clone(), value);
+            match value {
+                Some(value) => self.ctx.set_capture(name.clone(), value),
+                None => missing.push(capture_missing(name, source)),
             }
         }
-        judged(step, &expect, exchange, self.shared.strict)
+        if exchange.fault.is_some() {
+            // The fault already explains why nothing could be captured.
+            missing.clear();
+        }
+        judged(step, &expect, exchange, self.shared.strict, missing)
+    }
+
+    /// Records what the request created or removed. A create the endpoint answered without an
+    /// id the ledger can hold (or did not answer at all) is looked up by its name; what cannot
+    /// be found that way is reported as possibly left behind.
+    async fn track(&mut self, request: &OutgoingRequest, exchange: &Exchange, step: &Step) {
+        let ledger = &self.shared.ledger;
+        match track::classify(request, exchange) {
+            Tracked::Nothing => {}
+            Tracked::Removed(path) => {
+                if ledger.owns(&path) {
+                    let _ = ledger.append(&Entry::Removed { path });
+                }
+            }
+            Tracked::Created(path) => self.record(path, step),
+            Tracked::Unrecorded(lost) => {
+                match track::recover(&self.shared.client, &lost, &self.shared.prefix).await {
+                    Ok(paths) => {
+                        for path in paths {
+                            self.record(path, step);
+                        }
+                    }
+                    Err(why) => self.unrecorded.push(lost.left_behind(&why)),
+                }
+            }
+        }
+    }
+
+    fn record(&mut self, path: String, step: &Step) {
+        let entry = Entry::Created {
+            path: path.clone(),
+            scenario: self.scenario.name.clone(),
+            step: step.id.clone(),
+        };
+        match self.shared.ledger.append(&entry) {
+            Ok(()) => self.created.push(path),
+            Err(e) => self.unrecorded.push(LeftBehind {
+                path,
+                reason: format!("created, but {e}"),
+            }),
+        }
     }
 
     /// The answer to a request the guard allows, a refusal otherwise; `None` when the run
@@ -240,15 +290,12 @@ impl<'a> ScenarioRun<'a> {
                 pending: None,
             };
         };
-        let (result, problem) = super::snapshots::compare(
-            plan,
-            store,
-            self.scenario,
-            steps,
-            self.shared.client.target().base(),
-            &self.shared.prefix,
-            self.ctx.generated_ids().iter().cloned().collect(),
-        );
+        // A transcript with skipped steps is incomplete: compare it, never store it.
+        let complete = steps.iter().all(|s| s.status != StepStatus::Skipped);
+        let normalizer = Normalizer::new(self.shared.client.target().base(), &self.shared.prefix)
+            .with_generated(self.ctx.generated_ids().iter().cloned());
+        let (result, problem) =
+            super::snapshots::compare(plan, store, complete, self.scenario, steps, &normalizer);
         if let Some(problem) = problem {
             let _ = self.events.send(RunEvent::Notice(problem));
         }
@@ -258,19 +305,31 @@ impl<'a> ScenarioRun<'a> {
     /// Deletes what this scenario created, newest first.
     async fn clean_up(mut self) -> CleanupReport {
         self.created.reverse();
-        cleanup::delete_all(
+        let mut report = cleanup::delete_all(
             &self.shared.client,
             &self.shared.ledger,
             &self.created,
             &self.shared.interrupt,
         )
-        .await
+        .await;
+        report.left_behind.append(&mut self.unrecorded);
+        report
     }
 }
 
 /// The step's result once its answer is in: checks, verdict, and a curl line when it did not pass.
-fn judged(step: &Step, expect: &Expect, exchange: Exchange, strict: bool) -> StepResult {
-    let checks = crate::check::evaluate(expect, &exchange);
+fn judged(
+    step: &Step,
+    expect: &Expect,
+    exchange: Exchange,
+    strict: bool,
+    extra: Vec<CheckOutcome>,
+) -> StepResult {
+    let mut checks = crate::check::evaluate(expect, &exchange);
+    // A missing capture only needs saying when nothing else explains it.
+    if checks.iter().all(|c| c.passed) {
+        checks.extend(extra);
+    }
     let status = step_status(&exchange, &checks, strict);
     let curl = (status != StepStatus::Passed)
         .then(|| crate::report::curl::curl_command(&exchange.request));
@@ -367,56 +426,20 @@ fn refused(request: &OutgoingRequest, url: String, reason: String) -> Exchange {
     }
 }
 
-/// Records a create or a delete in the ledger; returns the path of a newly created object.
-fn record_in_ledger(
-    request: &OutgoingRequest,
-    exchange: &Exchange,
-    scenario: &Scenario,
-    step: &Step,
-    shared: &Shared,
-) -> Option<String> {
-    let response = exchange.response.as_ref()?;
-    match request.method {
-        Method::Post if (200..300).contains(&response.status) => {
-            let collection = guard::collection_of(&request.path)?;
-            let id = response
-                .json
-                .as_ref()
-                .and_then(|j| j.get("id"))
-                .and_then(|v| match v {
-                    serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-                    serde_json::Value::Number(n) => Some(n.to_string()),
-                    _ => None,
-                })
-                .or_else(|| id_from_location(response.header("location")?, collection))?;
-            let path = format!("/{collection}/{id}");
-            let entry = Entry::Created {
-                path: path.clone(),
-                scenario: scenario.name.clone(),
-                step: step.id.clone(),
-            };
-            shared.ledger.append(&entry).ok()?;
-            Some(path)
-        }
-        Method::Delete if (200..300).contains(&response.status) || response.status == 404 => {
-            let (collection, id) = guard::object_of(&request.path)?;
-            let path = format!("/{collection}/{id}");
-            if shared.ledger.owns(&path) {
-                let _ = shared.ledger.append(&Entry::Removed { path });
-            }
-            None
-        }
-        _ => None,
+/// A failed check for a capture that found nothing: later steps that need it are skipped, so
+/// the run must not pass as if they had been checked.
+fn capture_missing(name: &str, source: &CaptureSource) -> CheckOutcome {
+    CheckOutcome {
+        check: format!("capture {name}"),
+        severity: crate::scenario::model::Severity::Fail,
+        passed: false,
+        expected: format!("a value at {source}"),
+        actual: "nothing there".into(),
+        impact: Some(format!(
+            "the steps that use `{name}` are skipped, so what they verify goes unchecked (when it \
+             is an id: Entra caches the id it gets here and addresses every later update with it)"
+        )),
     }
-}
-
-fn id_from_location(location: &str, collection: &str) -> Option<String> {
-    let marker = format!("/{collection}/");
-    let at = location.rfind(&marker)?;
-    let id = location[at + marker.len()..]
-        .split(['?', '/', '#'])
-        .next()?;
-    (!id.is_empty()).then(|| id.to_string())
 }
 
 /// The value a capture takes from an exchange.
@@ -448,19 +471,6 @@ pub fn step_status(exchange: &Exchange, checks: &[CheckOutcome], strict: bool) -
 mod tests {
     use super::*;
     use crate::scenario::model::Severity;
-
-    #[test]
-    fn ids_come_from_location_when_the_body_lacks_them() {
-        assert_eq!(
-            id_from_location("https://h/scim/Users/abc-1", "Users").as_deref(),
-            Some("abc-1")
-        );
-        assert_eq!(
-            id_from_location("https://h/scim/Users/abc?x=1", "Users").as_deref(),
-            Some("abc")
-        );
-        assert_eq!(id_from_location("https://h/scim/Users/", "Users"), None);
-    }
 
     fn outcome(passed: bool, severity: Severity) -> CheckOutcome {
         CheckOutcome {

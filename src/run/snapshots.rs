@@ -5,19 +5,18 @@ use super::SnapshotPlan;
 use super::report::{SnapshotResult, SnapshotState, StepResult, StepStatus};
 use crate::normalize::Normalizer;
 use crate::scenario::model::Scenario;
-use crate::snapshot::{self, Policy, Store};
+use crate::snapshot::{self, Policy, Store, UpdateMode};
 
 /// Compares one scenario's transcript; returns the result and, on a store failure, why.
+/// When `writable` is false nothing is written, whatever the plan's mode.
 pub fn compare(
     plan: &SnapshotPlan,
     store: &Store,
+    writable: bool,
     scenario: &Scenario,
     steps: &mut [StepResult],
-    base: &str,
-    prefix: &str,
-    generated: Vec<String>,
+    normalizer: &Normalizer,
 ) -> (SnapshotResult, Option<String>) {
-    let normalizer = Normalizer::new(base, prefix).with_generated(generated);
     let snapshotted: Vec<(&str, &crate::http::exchange::Exchange)> = scenario
         .steps
         .iter()
@@ -27,7 +26,7 @@ pub fn compare(
         .collect();
     let transcript = normalizer.transcript(&scenario.name, &snapshotted);
     let policy = Policy {
-        mode: plan.mode,
+        mode: if writable { plan.mode } else { UpdateMode::No },
         require_existing: plan.require,
     };
     match snapshot::compare(store, &plan.baseline, &scenario.name, &transcript, policy) {

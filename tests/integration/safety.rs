@@ -348,3 +348,155 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[tokio::test]
+async fn dot_segments_cannot_smuggle_a_foreign_id_past_the_guard() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "mine"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(0)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let scenario = json!({"name": "dots", "summary": "a path that climbs out", "dialect": "any",
+        "steps": [
+            {"id": "create", "request": {"method": "POST", "path": "/Users", "body": {"userName": "{{run.prefix}}a"}},
+             "expect": {"status": 201}, "capture": {"a": "/id"}},
+            {"id": "climb", "request": {"method": "PATCH", "path": "/Users/{{a}}/../real-customer",
+                "body": {"Operations": [{"op": "Replace", "path": "active", "value": "False"}]}},
+             "expect": {"status": [200, 204]}}]});
+    let (_, report) = run_scenario(&server.uri(), &scenario).await;
+    assert_eq!(step_status(&report, "climb"), "errored");
+    let fault = &report["scenarios"][0]["steps"][1]["exchange"]["fault"];
+    assert_eq!(fault["kind"], "refused");
+    assert!(
+        fault["message"].as_str().unwrap().contains("`..`"),
+        "{fault}"
+    );
+}
+
+/// An endpoint that creates users without returning their id, and finds them by filter.
+async fn idless_endpoint(findable: bool) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]})),
+        )
+        .mount(&server)
+        .await;
+    let lookup = move |req: &Request| {
+        let filter = req
+            .url
+            .query_pairs()
+            .find(|(k, _)| k == "filter")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+        let name = filter.split('"').nth(1).unwrap_or_default().to_string();
+        let resources = if findable {
+            vec![json!({"id": "hidden-1", "userName": name})]
+        } else {
+            vec![]
+        };
+        ResponseTemplate::new(200).set_body_json(json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+            "totalResults": resources.len(), "Resources": resources}))
+    };
+    Mock::given(method("GET"))
+        .respond_with(lookup)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn create_only() -> serde_json::Value {
+    json!({"name": "idless", "summary": "a create answered without an id", "dialect": "any",
+        "steps": [{"id": "create", "request": {"method": "POST", "path": "/Users",
+            "body": {"userName": "{{run.prefix}}alice"}}, "expect": {"status": 201}}]})
+}
+
+#[tokio::test]
+async fn a_create_answered_without_an_id_is_found_by_name_and_cleaned_up() {
+    let server = idless_endpoint(true).await;
+    let (run, report) = run_scenario(&server.uri(), &create_only()).await;
+    assert_eq!(
+        report["cleanup"]["deleted"],
+        json!(["/Users/hidden-1"]),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.outcome, Outcome::Passed, "{}", run.stdout);
+}
+
+#[tokio::test]
+async fn a_create_that_cannot_be_found_is_reported_as_left_behind() {
+    let server = idless_endpoint(false).await;
+    let (run, report) = run_scenario(&server.uri(), &create_only()).await;
+    assert_eq!(run.outcome, Outcome::CleanupIncomplete, "{}", run.stdout);
+    let left = report["cleanup"]["left_behind"][0]["reason"]
+        .as_str()
+        .unwrap();
+    assert!(
+        left.contains("without an id") && left.contains("cleanup --prefix"),
+        "{left}"
+    );
+}
+
+#[tokio::test]
+async fn a_capture_that_finds_nothing_fails_its_step_and_writes_no_snapshot() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "u-1"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let dir = TempDir::new("capture");
+    let file = dir.write("s.json", &json!({"name": "capture-miss", "summary": "captures a missing field", "dialect": "any",
+        "steps": [
+            {"id": "create", "request": {"method": "POST", "path": "/Users", "body": {"userName": "{{run.prefix}}a"}},
+             "expect": {"status": 201}, "capture": {"a": "/identifier"}},
+            {"id": "read", "request": {"method": "GET", "path": "/Users/{{a}}"}, "expect": {"status": 200}}]}).to_string());
+    let snaps = dir.path().join("snaps");
+    let state = dir.path().join("state");
+    let run = cli(&[
+        "run",
+        "--target",
+        &server.uri(),
+        "--no-builtin",
+        "--scenarios",
+        file.to_str().unwrap(),
+        "--snapshot-dir",
+        snaps.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.outcome, Outcome::ChecksFailed, "{}", run.stdout);
+    assert!(run.stdout.contains("capture a"), "{}", run.stdout);
+    assert!(
+        walk(&snaps).is_empty(),
+        "an incomplete transcript is never stored: {:?}",
+        walk(&snaps)
+    );
+}
+
+#[tokio::test]
+async fn cleanup_target_without_a_ledger_is_refused() {
+    let run = cli(&["cleanup", "--target", "http://127.0.0.1:9/scim"]).await;
+    assert_eq!(run.outcome, Outcome::InvalidInput);
+    assert!(run.stderr.contains("--ledger"), "{}", run.stderr);
+}
