@@ -132,6 +132,7 @@ pub struct RunArgs {
     /// Print every step's request and response, not only failing ones.
     #[arg(short, long)]
     pub verbose: bool,
+    /// Colour the output: `auto` when it is a terminal and `NO_COLOR` is not set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// Trust this CA certificate (PEM) in addition to the built-in roots.
@@ -186,8 +187,10 @@ pub struct SnapshotArgs {
     /// Baseline to act on (default: every baseline under the snapshot folder).
     #[arg(long, value_name = "NAME")]
     pub baseline: Option<String>,
+    /// Folder holding the baselines.
     #[arg(long, value_name = "DIR", default_value = "snapshots")]
     pub snapshot_dir: PathBuf,
+    /// Colour the diffs: `auto` when the output is a terminal and `NO_COLOR` is not set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 }

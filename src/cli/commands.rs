@@ -6,6 +6,7 @@ use super::output::Out;
 use super::resolve::{self, InputError};
 use crate::exit::Outcome;
 use crate::http::{Client, ClientOptions, Secret, Target};
+use crate::report::detail::plural;
 use crate::report::event::Fanout;
 use crate::report::findings::FindingsReporter;
 use crate::report::json::FileReporter;
@@ -43,8 +44,9 @@ pub async fn run(args: RunArgs, env: &Environment, out: Out, mut err: Out) -> Ou
         let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
         let _ = writeln!(
             out,
-            "dry run: {} scenarios, {steps} requests (plus cleanup); nothing was sent",
-            plan.scenarios.len()
+            "dry run: {}, {} (plus cleanup); nothing was sent",
+            plural(plan.scenarios.len(), "scenario", "scenarios"),
+            plural(steps, "request", "requests")
         );
         return Outcome::Passed;
     }

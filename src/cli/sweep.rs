@@ -22,6 +22,14 @@ pub async fn finish_ledgers(
     mut out: Out,
     mut err: Out,
 ) -> Outcome {
+    if args.target.is_some() && args.ledger.is_none() {
+        let _ = writeln!(
+            err,
+            "error: --target applies to one ledger: add --ledger FILE (each ledger records the \
+             endpoint it belongs to, and its ids mean nothing on another one)"
+        );
+        return Outcome::InvalidInput;
+    }
     let files = match &args.ledger {
         Some(file) => vec![file.clone()],
         None => ledger::list(&args.state_dir.join("ledgers")),
@@ -288,7 +296,14 @@ pub fn matching(
     resources
         .iter()
         .filter_map(|r| {
-            let id = r.get("id")?.as_str()?;
+            let id = match r.get("id")? {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => return None,
+            };
+            if !crate::run::guard::safe_segment(&id) {
+                return None;
+            }
             let name = r.get(name_attr)?.as_str()?;
             name.to_lowercase().starts_with(&prefix).then(|| Found {
                 path: format!("/{collection}/{id}"),
