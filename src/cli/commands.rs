@@ -189,9 +189,16 @@ pub fn settle(
     };
     match result {
         Ok(done) if done.is_empty() => {
+            let mut what = String::new();
+            if !args.names.is_empty() {
+                what.push_str(&format!(" matching {}", args.names.join(", ")));
+            }
+            if let Some(baseline) = &args.baseline {
+                what.push_str(&format!(" in baseline {baseline}"));
+            }
             let _ = writeln!(
                 out,
-                "no pending snapshots under {}",
+                "no pending snapshots{what} under {}",
                 args.snapshot_dir.display()
             );
             Outcome::Passed

@@ -336,8 +336,20 @@ fn snapshot_notes(report: &RunReport, s: Styles) -> String {
     }
     let missing = with(SnapshotState::Missing);
     if !missing.is_empty() {
+        let proposed = missing
+            .iter()
+            .filter(|sc| sc.snapshot.pending.is_some())
+            .count();
+        let written = if proposed > 0 {
+            format!(
+                "{} written as pending `.snap.new` (scimreplay accept makes them the baseline)",
+                plural(proposed, "proposal", "proposals")
+            )
+        } else {
+            "nothing was written".to_string()
+        };
         out.push_str(&format!(
-            "snapshots: {} no baseline yet; nothing was written\n",
+            "snapshots: {} no baseline yet; {written}\n",
             plural(missing.len(), "scenario has", "scenarios have")
         ));
     }
