@@ -1,6 +1,6 @@
 //! One test per row of the exit-code table in the README.
 
-use crate::support::{TempDir, cli, cli_env, run_scenario};
+use crate::support::{TempDir, cli, cli_env, run_file, run_scenario};
 use scimreplay::exit::Outcome;
 use serde_json::json;
 use wiremock::matchers::method;
@@ -48,20 +48,18 @@ async fn two_when_only_snapshots_drift() {
         let snaps = snaps.clone();
         let state = state.clone();
         async move {
-            cli(&[
-                "run",
-                "--target",
+            run_file(
                 &uri,
-                "--no-builtin",
-                "--scenarios",
                 file.to_str().unwrap(),
-                "--snapshot-dir",
-                snaps.to_str().unwrap(),
-                "--baseline",
-                "it",
-                "--state-dir",
-                state.to_str().unwrap(),
-            ])
+                &[
+                    "--snapshot-dir",
+                    snaps.to_str().unwrap(),
+                    "--baseline",
+                    "it",
+                    "--state-dir",
+                    state.to_str().unwrap(),
+                ],
+            )
             .await
         }
     };

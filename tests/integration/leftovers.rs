@@ -1,7 +1,7 @@
 //! Cleanup failures: the leftovers are named in every report with the exact command that
 //! finishes the job, the run exits 5, and that command, pasted into a shell, does finish it.
 
-use crate::support::{TOKEN, TempDir, cli};
+use crate::support::{TOKEN, TempDir, cli, run_file};
 use scimreplay::exit::Outcome;
 use serde_json::{Value, json};
 use wiremock::matchers::method;
@@ -41,23 +41,21 @@ async fn leftovers_are_reported_everywhere_with_the_command_that_finishes_them()
     let state = dir.path().join("state dir");
     let json_path = dir.path().join("r.json");
     let junit_path = dir.path().join("r.xml");
-    let run = cli(&[
-        "run",
-        "--target",
+    let run = run_file(
         &server.uri(),
-        "--no-builtin",
-        "--scenarios",
         file.to_str().unwrap(),
-        "--no-snapshots",
-        "--state-dir",
-        state.to_str().unwrap(),
-        "--json",
-        json_path.to_str().unwrap(),
-        "--junit",
-        junit_path.to_str().unwrap(),
-        "--color",
-        "never",
-    ])
+        &[
+            "--no-snapshots",
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--json",
+            json_path.to_str().unwrap(),
+            "--junit",
+            junit_path.to_str().unwrap(),
+            "--color",
+            "never",
+        ],
+    )
     .await;
     assert_eq!(run.outcome, Outcome::CleanupIncomplete, "{}", run.stdout);
     assert_eq!(run.outcome.code(), 5);

@@ -1,7 +1,7 @@
 //! Safety: only this run's objects are touched, everything created is cleaned up, and the
 //! token appears in no output.
 
-use crate::support::{TOKEN, TempDir, cli, run_scenario, step_status};
+use crate::support::{TOKEN, TempDir, cli, run_file, run_scenario, step_status};
 use scimreplay::exit::Outcome;
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, method};
@@ -154,29 +154,27 @@ async fn the_token_appears_in_no_output() {
     let state = dir.path().join("state");
     let snaps = dir.path().join("snaps");
     for color in ["never", "always"] {
-        let run = cli(&[
-            "run",
-            "--target",
+        let run = run_file(
             &target,
-            "--no-builtin",
-            "--scenarios",
             file.to_str().unwrap(),
-            "--json",
-            json.to_str().unwrap(),
-            "--junit",
-            junit.to_str().unwrap(),
-            "--markdown",
-            markdown.to_str().unwrap(),
-            "--findings",
-            findings.to_str().unwrap(),
-            "--state-dir",
-            state.to_str().unwrap(),
-            "--snapshot-dir",
-            snaps.to_str().unwrap(),
-            "--color",
-            color,
-            "--verbose",
-        ])
+            &[
+                "--json",
+                json.to_str().unwrap(),
+                "--junit",
+                junit.to_str().unwrap(),
+                "--markdown",
+                markdown.to_str().unwrap(),
+                "--findings",
+                findings.to_str().unwrap(),
+                "--state-dir",
+                state.to_str().unwrap(),
+                "--snapshot-dir",
+                snaps.to_str().unwrap(),
+                "--color",
+                color,
+                "--verbose",
+            ],
+        )
         .await;
         // The DELETE of cleanup fails, so the run leaves the echoed object behind.
         assert_eq!(run.outcome, Outcome::CleanupIncomplete, "{}", run.stdout);
@@ -245,16 +243,7 @@ async fn the_token_appears_in_no_output() {
     }
 
     // `--dry-run` prints the requests it would send.
-    let dry = cli(&[
-        "run",
-        "--target",
-        &target,
-        "--no-builtin",
-        "--scenarios",
-        file.to_str().unwrap(),
-        "--dry-run",
-    ])
-    .await;
+    let dry = run_file(&target, file.to_str().unwrap(), &["--dry-run"]).await;
     assert!(
         dry.stdout.contains("/Users"),
         "{}{}",
@@ -289,15 +278,7 @@ async fn the_token_appears_in_no_output() {
         assert_clean("a bad cleanup --target", &run.stderr);
     }
     let broken = dir.write("broken.json", "{\"name\": \"x\", \"steps\": [}");
-    let run = cli(&[
-        "run",
-        "--target",
-        &target,
-        "--no-builtin",
-        "--scenarios",
-        broken.to_str().unwrap(),
-    ])
-    .await;
+    let run = run_file(&target, broken.to_str().unwrap(), &[]).await;
     assert_eq!(run.outcome, Outcome::InvalidInput);
     assert_clean("a scenario error", &run.stderr);
     let tls = crate::tls::tls_endpoint().await;
@@ -472,18 +453,16 @@ async fn a_capture_that_finds_nothing_fails_its_step_and_writes_no_snapshot() {
             {"id": "read", "request": {"method": "GET", "path": "/Users/{{a}}"}, "expect": {"status": 200}}]}).to_string());
     let snaps = dir.path().join("snaps");
     let state = dir.path().join("state");
-    let run = cli(&[
-        "run",
-        "--target",
+    let run = run_file(
         &server.uri(),
-        "--no-builtin",
-        "--scenarios",
         file.to_str().unwrap(),
-        "--snapshot-dir",
-        snaps.to_str().unwrap(),
-        "--state-dir",
-        state.to_str().unwrap(),
-    ])
+        &[
+            "--snapshot-dir",
+            snaps.to_str().unwrap(),
+            "--state-dir",
+            state.to_str().unwrap(),
+        ],
+    )
     .await;
     assert_eq!(run.outcome, Outcome::ChecksFailed, "{}", run.stdout);
     assert!(run.stdout.contains("capture a"), "{}", run.stdout);

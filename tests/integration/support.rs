@@ -83,6 +83,20 @@ pub async fn cli_env(args: &[&str], vars: &[(&str, &str)]) -> CliRun {
     }
 }
 
+/// Runs `scimreplay run --target TARGET --no-builtin --scenarios FILE <extra>` in-process.
+pub async fn run_file(target: &str, file: &str, extra: &[&str]) -> CliRun {
+    let mut args = vec![
+        "run",
+        "--target",
+        target,
+        "--no-builtin",
+        "--scenarios",
+        file,
+    ];
+    args.extend_from_slice(extra);
+    cli(&args).await
+}
+
 /// Runs one scenario (given as JSON) against `target`, with snapshots off, returning the
 /// CLI result and the JSON report.
 pub async fn run_scenario(target: &str, scenario: &Value) -> (CliRun, Value) {
@@ -99,12 +113,6 @@ pub async fn run_scenario_with(target: &str, scenario: &Value, extra: &[&str]) -
     let report = dir.path().join("report.json");
     let state = dir.path().join("state");
     let mut args = vec![
-        "run",
-        "--target",
-        target,
-        "--no-builtin",
-        "--scenarios",
-        file.to_str().unwrap(),
         "--no-snapshots",
         "--json",
         report.to_str().unwrap(),
@@ -117,7 +125,7 @@ pub async fn run_scenario_with(target: &str, scenario: &Value, extra: &[&str]) -
         args.extend_from_slice(&["--timeout", "5"]);
     }
     args.extend_from_slice(extra);
-    let run = cli(&args).await;
+    let run = run_file(target, file.to_str().unwrap(), &args).await;
     let json = std::fs::read_to_string(&report)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
