@@ -156,10 +156,9 @@ pub async fn execute(
         prefix: prefix.clone(),
         run_id: run_id.clone(),
         strict: plan.strict,
-        snapshots: plan.snapshots.map(|p| {
-            let store = snapshots::store(&p.root);
-            (p, store)
-        }),
+        snapshots: plan
+            .snapshots
+            .map(|p| snapshots::Snapshots::new(p, target.base(), &prefix)),
     });
     let (scenarios, cleanup) = runner::run_all(
         plan.scenarios,

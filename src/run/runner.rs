@@ -18,7 +18,6 @@ use crate::check::Verdict;
 use crate::check::outcome::CheckOutcome;
 use crate::http::exchange::{Exchange, Fault, FaultKind, SentRequest};
 use crate::http::{Client, OutgoingRequest};
-use crate::normalize::Normalizer;
 use crate::report::event::RunEvent;
 use crate::scenario::model::{CaptureSource, Expect, Method, RequestSpec, Scenario, Step};
 use crate::template::{Builtins, Context, RenderError, render_capture, render_step};
@@ -34,7 +33,7 @@ pub struct Shared {
     pub prefix: String,
     pub run_id: String,
     pub strict: bool,
-    pub snapshots: Option<(super::SnapshotPlan, crate::snapshot::Store)>,
+    pub snapshots: Option<super::snapshots::Snapshots>,
 }
 
 /// Runs every scenario and returns their results in the input order, plus the cleanup done.
@@ -283,7 +282,7 @@ impl<'a> ScenarioRun<'a> {
 
     /// Compares the scenario's transcript with the baseline, marking drifting steps.
     fn compare_snapshot(&self, steps: &mut [StepResult]) -> SnapshotResult {
-        let Some((plan, store)) = &self.shared.snapshots else {
+        let Some(snaps) = &self.shared.snapshots else {
             return SnapshotResult {
                 state: SnapshotState::Skipped,
                 path: None,
@@ -292,10 +291,18 @@ impl<'a> ScenarioRun<'a> {
         };
         // A transcript with skipped steps is incomplete: compare it, never store it.
         let complete = steps.iter().all(|s| s.status != StepStatus::Skipped);
-        let normalizer = Normalizer::new(self.shared.client.target().base(), &self.shared.prefix)
+        let normalizer = snaps
+            .normalizer
+            .clone()
             .with_generated(self.ctx.generated_ids().iter().cloned());
-        let (result, problem) =
-            super::snapshots::compare(plan, store, complete, self.scenario, steps, &normalizer);
+        let (result, problem) = super::snapshots::compare(
+            &snaps.plan,
+            &snaps.store,
+            complete,
+            self.scenario,
+            steps,
+            &normalizer,
+        );
         if let Some(problem) = problem {
             let _ = self.events.send(RunEvent::Notice(problem));
         }

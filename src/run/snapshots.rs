@@ -54,6 +54,24 @@ pub fn compare(
     }
 }
 
+/// What every scenario's comparison shares, built once per run: the plan, the store, and
+/// the run-wide normalization (base URL and prefix patterns).
+pub struct Snapshots {
+    pub plan: SnapshotPlan,
+    pub store: Store,
+    pub normalizer: Normalizer,
+}
+
+impl Snapshots {
+    pub fn new(plan: SnapshotPlan, base: &str, prefix: &str) -> Snapshots {
+        Snapshots {
+            store: store(&plan.root),
+            plan,
+            normalizer: Normalizer::new(base, prefix),
+        }
+    }
+}
+
 /// The store for a plan: the folder on disk, plus the baselines compiled into the binary.
 pub fn store(root: &std::path::Path) -> Store {
     Store::new(root).with_embedded(crate::scenario::builtin::snapshots().iter().copied())
