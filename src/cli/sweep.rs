@@ -296,11 +296,7 @@ pub fn matching(
     resources
         .iter()
         .filter_map(|r| {
-            let id = match r.get("id")? {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                _ => return None,
-            };
+            let id = crate::run::track::id_of(r)?;
             if !crate::run::guard::safe_segment(&id) {
                 return None;
             }

@@ -107,15 +107,7 @@ fn classify_create(request: &OutgoingRequest, exchange: &Exchange) -> Tracked {
     if !(200..300).contains(&response.status) {
         return Tracked::Nothing;
     }
-    let from_body = response
-        .json
-        .as_ref()
-        .and_then(|j| j.get("id"))
-        .and_then(|v| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        });
+    let from_body = response.json.as_ref().and_then(id_of);
     let id = from_body.or_else(|| id_from_location(response.header("location")?, collection));
     match id {
         Some(id) if guard::safe_segment(&id) => Tracked::Created(format!("/{collection}/{id}")),
@@ -133,6 +125,15 @@ fn classify_create(request: &OutgoingRequest, exchange: &Exchange) -> Tracked {
             ),
             true,
         ),
+    }
+}
+
+/// A resource's `id` as text: a string as it is, a number in decimal.
+pub fn id_of(resource: &Value) -> Option<String> {
+    match resource.get("id")? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
     }
 }
 
@@ -192,11 +193,7 @@ pub async fn recover(
                 .and_then(Value::as_str)
                 .is_some_and(|n| n.eq_ignore_ascii_case(&lost.name))
         })
-        .filter_map(|r| match r.get("id")? {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
+        .filter_map(id_of)
         .filter(|id| guard::safe_segment(id))
         .map(|id| format!("/{}/{id}", lost.collection))
         .collect();
