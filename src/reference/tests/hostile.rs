@@ -55,3 +55,23 @@ async fn the_longest_allowed_chain_is_answered() {
         .await;
     assert_eq!(reply.body["totalResults"], json!(1), "{}", reply.body);
 }
+
+#[tokio::test]
+async fn unauthenticated_floods_do_not_spend_the_rate_limit() {
+    let ep = Endpoint::with(crate::reference::ServerConfig {
+        rate_limit: Some(2),
+        ..crate::reference::ServerConfig::new(super::TOKEN)
+    });
+    for _ in 0..5 {
+        let request = axum::http::Request::builder()
+            .uri("/scim/v2/Users")
+            .header(axum::http::header::AUTHORIZATION, "Bearer wrong")
+            .body(axum::body::Body::empty())
+            .unwrap_or_default();
+        assert_eq!(ep.send(request).await.status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(ep.get("/scim/v2/Users").await.status, StatusCode::OK);
+    assert_eq!(ep.get("/scim/v2/Users").await.status, StatusCode::OK);
+    let limited = ep.get("/scim/v2/Users").await;
+    assert_scim_error(&limited, StatusCode::TOO_MANY_REQUESTS, None);
+}

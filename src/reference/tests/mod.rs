@@ -1,6 +1,7 @@
 //! Router-level tests: every Entra behaviour the reference endpoint promises, driven through
 //! the real axum router with `tower::ServiceExt::oneshot`, plus one real-socket test.
 
+mod connections;
 mod faults;
 mod groups;
 mod hostile;
@@ -41,13 +42,18 @@ impl Reply {
 }
 
 impl Endpoint {
+    /// Locations are `http://scim.test/…` (the public URL; requests say `Host: scim.test` too).
     pub fn new() -> Self {
-        Endpoint::with(ServerConfig::new(TOKEN))
+        Endpoint::with(ServerConfig {
+            public_url: Some("http://scim.test/".into()),
+            ..ServerConfig::new(TOKEN)
+        })
     }
 
     pub fn with_faults(faults: Faults) -> Self {
         Endpoint::with(ServerConfig {
             faults,
+            public_url: Some("http://scim.test".into()),
             ..ServerConfig::new(TOKEN)
         })
     }
