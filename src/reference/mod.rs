@@ -47,6 +47,7 @@ use tokio::task::JoinHandle;
 
 pub use faults::{FAULTS, Faults, UnknownFault};
 pub use filter::{MAX_FILTER_BYTES, MAX_FILTER_TERMS};
+pub use patch::{MAX_BATCH_VALUES, MAX_OPERATIONS};
 
 use guard::RateLimiter;
 use store::Store;
@@ -182,6 +183,10 @@ pub struct AppState {
 
 /// The axum router of the endpoint, for in-process use (`tower::ServiceExt::oneshot`).
 pub fn router(config: ServerConfig) -> Router {
+    router_with_state(config).0
+}
+
+fn router_with_state(config: ServerConfig) -> (Router, Arc<AppState>) {
     let limiter = config.rate_limit.map(RateLimiter::new);
     let budget_kib = (config.max_inflight_body_bytes / 1024).clamp(1, Semaphore::MAX_PERMITS);
     let config = ServerConfig {
@@ -198,7 +203,10 @@ pub fn router(config: ServerConfig) -> Router {
         limiter,
         body_budget: Arc::new(Semaphore::new(budget_kib)),
     });
-    Router::new().fallback(handlers::dispatch).with_state(state)
+    let app = Router::new()
+        .fallback(handlers::dispatch)
+        .with_state(Arc::clone(&state));
+    (app, state)
 }
 
 /// A running endpoint; dropping it also stops the server (without waiting).

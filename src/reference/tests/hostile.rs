@@ -75,3 +75,89 @@ async fn unauthenticated_floods_do_not_spend_the_rate_limit() {
     let limited = ep.get("/scim/v2/Users").await;
     assert_scim_error(&limited, StatusCode::TOO_MANY_REQUESTS, None);
 }
+
+/// `n` users named `{prefix}{i}@x`, created straight in the store (fast), by id.
+fn seed_users(ep: &Endpoint, prefix: &str, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            ep.seed(
+                crate::reference::attr::Kind::User,
+                json!({"userName": format!("{prefix}{i}@x")}),
+            )
+        })
+        .collect()
+}
+
+fn member_values(ids: &[String]) -> serde_json::Value {
+    ids.iter().map(|id| json!({"value": id})).collect()
+}
+
+#[tokio::test]
+async fn big_member_batches_are_linear_and_bounded() {
+    let ep = Endpoint::new();
+    let ids = seed_users(&ep, "m", crate::reference::MAX_BATCH_VALUES);
+    let group = ep.group("Big").await;
+    let uri = format!("/scim/v2/Groups/{group}");
+    let started = std::time::Instant::now();
+    let add = json!([{"op": "Add", "path": "members", "value": member_values(&ids)}]);
+    assert_eq!(ep.patch(&uri, add).await.status, StatusCode::NO_CONTENT);
+    let again = json!([{"op": "add", "path": "members", "value": member_values(&ids)}]);
+    assert_eq!(ep.patch(&uri, again).await.status, StatusCode::NO_CONTENT);
+    let removals: Vec<serde_json::Value> = ids[..crate::reference::MAX_OPERATIONS]
+        .iter()
+        .map(|id| json!({"op": "remove", "path": format!("members[value eq \"{id}\"]")}))
+        .collect();
+    assert_eq!(
+        ep.patch(&uri, json!(removals)).await.status,
+        StatusCode::NO_CONTENT
+    );
+    let by_list =
+        json!([{"op": "Remove", "path": "members", "value": member_values(&ids[1000..5000])}]);
+    assert_eq!(ep.patch(&uri, by_list).await.status, StatusCode::NO_CONTENT);
+    // Quadratic matching took minutes here; linear work takes well under a second.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    let left = ep.get(&uri).await;
+    let members = left.body["members"].as_array().map(Vec::len);
+    assert_eq!(members, Some(5000));
+    assert_eq!(left.body["members"][0]["value"], json!(ids[5000]));
+
+    let too_many = json!([{"op": "Add", "path": "members", "value": member_values(&[ids.clone(), vec![ids[0].clone()]].concat())}]);
+    assert_scim_error(
+        &ep.patch(&uri, too_many).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        None,
+    );
+    let ops = vec![
+        json!({"op": "replace", "path": "displayName", "value": "Big"});
+        crate::reference::MAX_OPERATIONS + 1
+    ];
+    assert_scim_error(
+        &ep.patch(&uri, json!(ops)).await,
+        StatusCode::BAD_REQUEST,
+        Some("invalidSyntax"),
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_heavy_request_does_not_hold_up_a_light_one() {
+    let ep = Endpoint::new();
+    // About 1 MB of small objects: slow to parse and ingest, allowed by every limit.
+    let tags: Vec<serde_json::Value> = (0..110_000).map(|i| json!({"a": i % 10})).collect();
+    let heavy = json!({"userName": "heavy@x",
+        "urn:ietf:params:scim:schemas:extension:Acme:2.0:User": {"tags": tags}});
+    let heavy_ep = ep.clone();
+    let heavy = tokio::spawn(async move { heavy_ep.post("/scim/v2/Users", heavy).await.status });
+    // Give the heavy request its first poll: it is now working, off this thread or on it.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let light = ep.get("/scim/v2/ServiceProviderConfig").await;
+    assert_eq!(light.status, StatusCode::OK);
+    assert!(
+        !heavy.is_finished(),
+        "the light request waited for the heavy one"
+    );
+    assert!(heavy.await.is_ok());
+}
