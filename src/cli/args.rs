@@ -242,6 +242,9 @@ pub struct ServeArgs {
     /// Connections served at once; one more is answered 503 and closed.
     #[arg(long, value_name = "N", default_value_t = crate::reference::DEFAULT_MAX_CONNECTIONS)]
     pub max_connections: usize,
+    /// Users and groups stored at most; a create beyond it is answered 507.
+    #[arg(long, value_name = "N", default_value_t = crate::reference::DEFAULT_MAX_RESOURCES)]
+    pub max_resources: usize,
     /// Misbehave on purpose, to see what a run reports for a broken endpoint: a comma-separated
     /// list of case-sensitive-ops, remove-members-wipes-all, string-booleans-rejected,
     /// filter-miss-404, manager-as-string, ignore-pathless-dotted-keys, members-not-excluded,

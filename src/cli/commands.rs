@@ -330,6 +330,10 @@ pub async fn serve(args: ServeArgs, env: &Environment, mut out: Out, mut err: Ou
         base_path: args.base_path.clone(),
         public_url,
         max_connections: args.max_connections,
+        store_limits: crate::reference::StoreLimits {
+            max_resources: args.max_resources,
+            ..crate::reference::StoreLimits::default()
+        },
         faults,
         ..crate::reference::ServerConfig::new(token)
     };

@@ -28,6 +28,7 @@ mod handlers;
 mod lenient;
 mod list;
 mod patch;
+mod quota;
 mod render;
 mod resource;
 mod routes;
@@ -48,6 +49,10 @@ use tokio::task::JoinHandle;
 pub use faults::{FAULTS, Faults, UnknownFault};
 pub use filter::{MAX_FILTER_BYTES, MAX_FILTER_TERMS};
 pub use patch::{MAX_BATCH_VALUES, MAX_OPERATIONS};
+pub use quota::{
+    DEFAULT_MAX_GROUP_MEMBERS, DEFAULT_MAX_RESOURCE_BYTES, DEFAULT_MAX_RESOURCES,
+    DEFAULT_MAX_STORE_BYTES, Limits as StoreLimits,
+};
 
 use guard::RateLimiter;
 use store::Store;
@@ -92,6 +97,8 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// Request bodies being read at once may hold this many bytes; more is a 503.
     pub max_inflight_body_bytes: usize,
+    /// How much the store may hold (413 for one resource too big, 507 when full).
+    pub store_limits: StoreLimits,
     /// Deliberate incompatibilities; all off by default.
     pub faults: Faults,
 }
@@ -109,6 +116,7 @@ impl ServerConfig {
             body_timeout: DEFAULT_BODY_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_inflight_body_bytes: DEFAULT_MAX_INFLIGHT_BODY_BYTES,
+            store_limits: StoreLimits::default(),
             faults: Faults::default(),
         }
     }
@@ -134,6 +142,7 @@ impl fmt::Debug for ServerConfig {
             .field("body_timeout", &self.body_timeout)
             .field("max_connections", &self.max_connections)
             .field("max_inflight_body_bytes", &self.max_inflight_body_bytes)
+            .field("store_limits", &self.store_limits)
             .field("faults", &self.faults)
             .finish()
     }
@@ -176,6 +185,7 @@ fn normalize_base_path(path: &str) -> String {
 pub struct AppState {
     pub config: ServerConfig,
     pub store: Store,
+    quota: quota::Quota,
     limiter: Option<RateLimiter>,
     /// `max_inflight_body_bytes` in KiB permits, taken while a body is read and handled.
     body_budget: Arc<Semaphore>,
@@ -189,6 +199,7 @@ pub fn router(config: ServerConfig) -> Router {
 fn router_with_state(config: ServerConfig) -> (Router, Arc<AppState>) {
     let limiter = config.rate_limit.map(RateLimiter::new);
     let budget_kib = (config.max_inflight_body_bytes / 1024).clamp(1, Semaphore::MAX_PERMITS);
+    let store_limits = config.store_limits;
     let config = ServerConfig {
         base_path: normalize_base_path(&config.base_path),
         public_url: config
@@ -200,6 +211,7 @@ fn router_with_state(config: ServerConfig) -> (Router, Arc<AppState>) {
     let state = Arc::new(AppState {
         config,
         store: Store::default(),
+        quota: quota::Quota::new(store_limits),
         limiter,
         body_budget: Arc::new(Semaphore::new(budget_kib)),
     });

@@ -161,3 +161,92 @@ async fn a_heavy_request_does_not_hold_up_a_light_one() {
     );
     assert!(heavy.await.is_ok());
 }
+
+fn limited(limits: crate::reference::StoreLimits) -> Endpoint {
+    Endpoint::with(crate::reference::ServerConfig {
+        store_limits: limits,
+        ..crate::reference::ServerConfig::new(super::TOKEN)
+    })
+}
+
+#[tokio::test]
+async fn a_create_that_would_amplify_in_memory_is_refused() {
+    let ep = Endpoint::new();
+    // ~1 MB of text, ~100 MB as parsed values.
+    let objects: Vec<serde_json::Value> = (0..120_000).map(|_| json!({"a": 1})).collect();
+    let body = json!({"userName": "big@x", "urn:ietf:params:scim:schemas:extension:Acme:2.0:User": {"x": objects}});
+    let reply = ep.post("/scim/v2/Users", body).await;
+    assert_scim_error(&reply, StatusCode::PAYLOAD_TOO_LARGE, None);
+    assert!(
+        reply.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("bytes to store"))
+    );
+    assert_eq!(
+        ep.get("/scim/v2/Users").await.body["totalResults"],
+        json!(0)
+    );
+}
+
+#[tokio::test]
+async fn a_full_store_answers_507_until_something_is_deleted() {
+    let ep = limited(crate::reference::StoreLimits {
+        max_resources: 2,
+        ..crate::reference::StoreLimits::default()
+    });
+    let first = ep.user("a@x").await;
+    ep.group("G").await;
+    let full = ep.post("/scim/v2/Users", json!({"userName": "c@x"})).await;
+    assert_scim_error(&full, StatusCode::INSUFFICIENT_STORAGE, None);
+    assert_eq!(
+        ep.delete(&format!("/scim/v2/Users/{first}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    ep.user("c@x").await;
+
+    let by_bytes = limited(crate::reference::StoreLimits {
+        max_store_bytes: 4096,
+        ..crate::reference::StoreLimits::default()
+    });
+    let mut created = 0;
+    while created < 100 {
+        let reply = by_bytes
+            .post(
+                "/scim/v2/Users",
+                json!({"userName": format!("u{created}@x")}),
+            )
+            .await;
+        if reply.status != StatusCode::CREATED {
+            assert_scim_error(&reply, StatusCode::INSUFFICIENT_STORAGE, None);
+            break;
+        }
+        created += 1;
+    }
+    assert!((1..100).contains(&created), "{created} users fit in 4 KiB");
+    // Growing a stored user is held to the same total.
+    let grow = json!([{"op": "replace", "path": "displayName", "value": "x".repeat(4096)}]);
+    let id = super::ids(&by_bytes.get("/scim/v2/Users?count=1").await)[0].clone();
+    let reply = by_bytes.patch(&format!("/scim/v2/Users/{id}"), grow).await;
+    assert_scim_error(&reply, StatusCode::INSUFFICIENT_STORAGE, None);
+}
+
+#[tokio::test]
+async fn a_group_over_the_member_cap_is_refused() {
+    let ep = limited(crate::reference::StoreLimits {
+        max_group_members: 2,
+        ..crate::reference::StoreLimits::default()
+    });
+    let users = seed_users(&ep, "cap", 3);
+    let group = ep.group("Capped").await;
+    let uri = format!("/scim/v2/Groups/{group}");
+    let two = json!([{"op": "add", "path": "members", "value": member_values(&users[..2])}]);
+    assert_eq!(ep.patch(&uri, two).await.status, StatusCode::NO_CONTENT);
+    let third = json!([{"op": "add", "path": "members", "value": member_values(&users[2..])}]);
+    let reply = ep.patch(&uri, third).await;
+    assert_scim_error(&reply, StatusCode::PAYLOAD_TOO_LARGE, None);
+    assert!(
+        reply.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("3 members"))
+    );
+}
