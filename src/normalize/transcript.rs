@@ -449,6 +449,33 @@ mod tests {
     }
 
     #[test]
+    fn a_list_with_a_hundred_thousand_ids_is_not_quadratic() {
+        let resources: Vec<Value> = (0..100_000)
+            .map(|i| {
+                json!({"id": format!("opaque-id-{i:08}"),
+                       "emails": [{"value": format!("{i}@b")}, {"value": format!("{i}@a")}]})
+            })
+            .collect();
+        let list = exchange(
+            request("GET", "/Users?filter=id+eq+%22opaque-id-00000007%22", None),
+            response(
+                200,
+                &[],
+                Some(json!({"Resources": resources, "detail": "see opaque-id-00099999"})),
+            ),
+        );
+        let text = crate::normalize::value::tests::within(120, move || {
+            normalizer().transcript("many", &[("list", &list)])
+        });
+        assert!(text.contains("%22[id:1]%22"), "{}", &text[..400]);
+        assert!(
+            text.contains("\"detail\": \"see [id:"),
+            "free text names the id"
+        );
+        assert!(!text.contains("opaque-id-"));
+    }
+
+    #[test]
     fn text_cut_respects_char_boundaries() {
         let s = "aé";
         assert_eq!(floor_char_boundary(s, 2), 1);
