@@ -10,6 +10,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod escape;
 pub mod exit;
 pub mod http;
 pub mod normalize;

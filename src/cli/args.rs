@@ -203,7 +203,8 @@ pub struct CleanupArgs {
     /// Sweep the endpoint for users and groups whose name starts with PREFIX (needs --target).
     #[arg(long, value_name = "PREFIX", requires = "target")]
     pub prefix: Option<String>,
-    /// Tenant URL (default: the one recorded in the ledger).
+    /// Tenant URL to clean up (required: the token only goes to an endpoint named here; ledgers
+    /// recorded for another endpoint are skipped, or refused when named with --ledger).
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
     /// Actually delete what the sweep found (without it, only list).

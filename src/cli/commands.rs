@@ -284,7 +284,7 @@ pub async fn cleanup(args: CleanupArgs, env: &Environment, out: Out, mut err: Ou
         };
         return super::sweep::sweep(&client, prefix, args.yes, out, err).await;
     }
-    super::sweep::finish_ledgers(&args, token, options, out, err).await
+    super::finish::finish_ledgers(&args, token, options, out, err).await
 }
 
 /// `scimreplay serve`.

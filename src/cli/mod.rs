@@ -6,6 +6,7 @@
 pub mod args;
 mod commands;
 pub mod env;
+mod finish;
 pub mod output;
 mod resolve;
 mod sweep;

@@ -108,8 +108,8 @@ pub fn to_markdown(report: &RunReport) -> String {
     if !c.left_behind.is_empty() {
         let _ = writeln!(
             out,
-            "\nFinish with `scimreplay cleanup --ledger {}`.",
-            c.ledger
+            "\nFinish with `{}`.",
+            crate::report::curl::cleanup_command(&c.ledger, &c.target)
         );
     }
     let passed: Vec<&str> = report

@@ -153,6 +153,9 @@ pub enum SnapshotState {
 pub struct CleanupReport {
     /// The ledger file of this run.
     pub ledger: String,
+    /// The Tenant URL the objects live at (what `cleanup --target` must name).
+    #[serde(default)]
+    pub target: String,
     /// Objects deleted by cleanup.
     pub deleted: Vec<String>,
     /// Objects a scenario already deleted itself.
