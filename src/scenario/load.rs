@@ -10,7 +10,7 @@ use super::locate::Locator;
 use super::model::{Origin, Scenario};
 use super::validate::{self, Issue, Target};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// One scenario file's text and how to name it.
@@ -177,7 +177,7 @@ fn collect_files(path: &Path) -> Result<Vec<PathBuf>, Box<ScenarioError>> {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut files = Vec::new();
-    walk(path, &mut files)?;
+    walk(path, &mut files, &mut HashSet::new())?;
     files.sort();
     if files.is_empty() {
         let mut e = ScenarioError::whole_file(&display, "no scenario files in this folder");
@@ -187,7 +187,18 @@ fn collect_files(path: &Path) -> Result<Vec<PathBuf>, Box<ScenarioError>> {
     Ok(files)
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), Box<ScenarioError>> {
+/// Collects `*.json` files under `dir`. A folder reached twice (a symlink loop, or two links
+/// to one folder) is read once: `seen` holds the canonical folders already walked.
+fn walk(
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+    seen: &mut HashSet<PathBuf>,
+) -> Result<(), Box<ScenarioError>> {
+    if let Ok(canonical) = std::fs::canonicalize(dir) {
+        if !seen.insert(canonical) {
+            return Ok(());
+        }
+    }
     let fail = |e: std::io::Error| {
         Box::new(ScenarioError::whole_file(
             dir.display().to_string(),
@@ -197,7 +208,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), Box<ScenarioError>> 
     for entry in std::fs::read_dir(dir).map_err(fail)? {
         let path = entry.map_err(fail)?.path();
         if path.is_dir() {
-            walk(&path, files)?;
+            walk(&path, files, seen)?;
         } else if path.extension().is_some_and(|x| x == "json") {
             files.push(path);
         }
@@ -506,6 +517,31 @@ mod tests {
         assert_eq!(lines, sorted);
         assert_eq!(all.len(), 4, "{all:#?}"); // missing name, unknown key, dialect, empty steps
         assert!(all.iter().all(|e| e.source_line.is_some() && e.span >= 1));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_under_a_scenario_folder_are_walked_once() {
+        let dir = temp_dir("loop");
+        std::fs::write(dir.join("a.json"), scenario_text("looped")).unwrap();
+        std::fs::create_dir(dir.join("sub")).unwrap();
+        // Two links back to the top: the old walk went 2^depth ways until paths got too long.
+        std::os::unix::fs::symlink(&dir, dir.join("sub").join("up1")).unwrap();
+        std::os::unix::fs::symlink(&dir, dir.join("sub").join("up2")).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = dir.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(
+                load_paths(&[path])
+                    .map(|s| s.len())
+                    .map_err(|e| e.to_string()),
+            );
+        });
+        let loaded = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the walk finishes");
+        assert_eq!(loaded, Ok(1));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     fn temp_dir(tag: &str) -> PathBuf {

@@ -137,3 +137,26 @@ async fn ids_that_are_not_plain_segments_are_never_recorded_or_deleted() {
         );
     }
 }
+
+#[tokio::test]
+async fn an_invalid_baseline_name_is_invalid_input() {
+    for bad in ["../..", "a/b", ".hidden", "", "x\u{1b}[2J"] {
+        let run = cli(&[
+            "run",
+            "--target",
+            "http://127.0.0.1:9/scim",
+            "--baseline",
+            bad,
+            "--require-snapshots",
+        ])
+        .await;
+        assert_eq!(
+            run.outcome,
+            Outcome::InvalidInput,
+            "{bad:?}: {}",
+            run.stdout
+        );
+        assert!(run.stderr.contains("invalid --baseline"), "{}", run.stderr);
+        assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
+    }
+}
