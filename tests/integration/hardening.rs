@@ -160,3 +160,142 @@ async fn an_invalid_baseline_name_is_invalid_input() {
         assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
     }
 }
+
+/// A token with characters that every encoding changes: `/`, `+`, `=` and non-ASCII.
+const ODD_TOKEN: &str = "tok/en+Sé=crét-5f1d2c9a";
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Every way the tests expect the token could leak: raw, JSON-escaped, percent-encoded, base64.
+fn leaked_forms() -> Vec<String> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(ODD_TOKEN);
+    vec![
+        ODD_TOKEN.to_string(),
+        ODD_TOKEN.replace('/', "\\/"),
+        "tok%2Fen%2BS%C3%A9%3Dcr%C3%A9t".to_string(),
+        "\\u0074\\u006f\\u006b".to_string(),
+        b64[..b64.len() - 4].to_string(),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_echoed_in_any_encoding_reaches_no_output() {
+    use base64::Engine;
+    let server = MockServer::start().await;
+    let echo = |req: &wiremock::Request| {
+        let auth = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        // As PHP's json_encode writes it: `\/` and `\uXXXX` for everything non-ASCII.
+        let php: String = serde_json::to_string(&auth)
+            .unwrap()
+            .replace('/', "\\/")
+            .chars()
+            .map(|c| {
+                if c.is_ascii() {
+                    c.to_string()
+                } else {
+                    format!("\\u{:04x}", c as u32)
+                }
+            })
+            .collect();
+        let unicode: String = auth
+            .chars()
+            .map(|c| format!("\\u{:04x}", c as u32))
+            .collect();
+        let percent: String = auth.bytes().map(|b| format!("%{b:02x}")).collect();
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&auth);
+        let body = format!(
+            r#"{{"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "400",
+                "detail": {php}, "echo": "{unicode}", "seen": "{percent}", "blob": "{b64}"}}"#
+        );
+        ResponseTemplate::new(400)
+            .insert_header(
+                "Location",
+                format!("https://h/scim/Users/{percent}").as_str(),
+            )
+            .insert_header("X-Echo", b64.as_str())
+            .set_body_raw(body, "application/scim+json")
+    };
+    Mock::given(wiremock::matchers::any())
+        .respond_with(echo)
+        .mount(&server)
+        .await;
+    let dir = TempDir::new("encoded-echo");
+    let file = dir.write(
+        "s.json",
+        &json!({"name": "echo", "summary": "echoes", "dialect": "any",
+        "steps": [{"id": "probe", "request": {"method": "GET", "path": "/Users"},
+                   "expect": {"status": 200}}]})
+        .to_string(),
+    );
+    let out = dir.path().join("out");
+    let (json_path, junit, md, snaps) = (
+        out.join("r.json"),
+        out.join("r.xml"),
+        out.join("r.md"),
+        out.join("snaps"),
+    );
+    std::fs::create_dir_all(&out).unwrap();
+    let run = crate::support::cli_env(
+        &[
+            "run",
+            "--target",
+            &server.uri(),
+            "--no-builtin",
+            "--scenarios",
+            file.to_str().unwrap(),
+            "--json",
+            json_path.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+            "--markdown",
+            md.to_str().unwrap(),
+            "--snapshot-dir",
+            snaps.to_str().unwrap(),
+            "--state-dir",
+            out.join("state").to_str().unwrap(),
+            "--verbose",
+        ],
+        &[("SCIMREPLAY_TOKEN", ODD_TOKEN)],
+    )
+    .await;
+    assert_eq!(run.outcome, Outcome::ChecksFailed, "{}", run.stdout);
+    let mut outputs = vec![(
+        "terminal".to_string(),
+        format!("{}{}", run.stdout, run.stderr),
+    )];
+    for f in files_under(&out) {
+        outputs.push((
+            f.display().to_string(),
+            std::fs::read_to_string(&f).unwrap_or_default(),
+        ));
+    }
+    assert!(
+        outputs
+            .iter()
+            .any(|(n, _)| n.ends_with(".snap") || n.ends_with(".snap.new"))
+    );
+    for (name, text) in &outputs {
+        for form in leaked_forms() {
+            assert!(!text.contains(&form), "{name} holds {form}:\n{text}");
+        }
+    }
+    assert!(run.stdout.contains("[redacted]"), "{}", run.stdout);
+}
