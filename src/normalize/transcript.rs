@@ -83,7 +83,9 @@ pub(crate) fn render(n: &Normalizer, scenario: &str, steps: &[(&str, &Exchange)]
         }
         step(&rules, p, &mut names, &mut out);
     }
-    out
+    // JSON strings are escaped by serde_json already; header values, text bodies and what
+    // serde_json leaves alone (DEL, C1 controls, bidi overrides) are made visible here.
+    crate::escape::text(&out).into_owned()
 }
 
 fn step(rules: &Rules, p: &Prepared, names: &mut Names, out: &mut String) {

@@ -176,7 +176,8 @@ fn cleanup_suite(cleanup: &CleanupReport) -> Option<TestSuite> {
 
 /// Attribute values read best on one line.
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::escape::line(&joined).into_owned()
 }
 
 #[cfg(test)]

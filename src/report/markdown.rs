@@ -129,7 +129,9 @@ pub fn to_markdown(report: &RunReport) -> String {
         }
         let _ = writeln!(out, "\n</details>");
     }
-    out
+    // Whatever an endpoint sent ends up here too; a Markdown viewer in a terminal must not
+    // act on it.
+    crate::escape::text(&out).into_owned()
 }
 
 fn cell(text: &str) -> String {

@@ -299,3 +299,90 @@ async fn a_token_echoed_in_any_encoding_reaches_no_output() {
     }
     assert!(run.stdout.contains("[redacted]"), "{}", run.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_from_an_endpoint_reach_no_reader_raw() {
+    let osc52 = "\u{1b}]52;c;ZWNobyBwd25lZA==\u{7}";
+    let forged = "\r\u{1b}[2K  PASS  everything › fine";
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(
+            ResponseTemplate::new(500)
+                // Header values cannot carry C0 controls, but UTF-8 C1 and bidi marks pass.
+                .insert_header("Content-Type", "text/html; x=\u{9b}2J\u{202e}")
+                .insert_header("Location", "/Users/\u{9b}2J\u{202e}")
+                .set_body_raw(
+                    format!("<html>{osc52}\u{1b}[2J\u{1b}c{forged}\u{9b}2J\u{202e}</html>"),
+                    "text/html; x=\u{9b}2J\u{202e}",
+                ),
+        )
+        .mount(&server)
+        .await;
+    let dir = TempDir::new("injection");
+    let file = dir.write(
+        "s.json",
+        &json!({"name": "inject", "summary": "hostile text", "dialect": "any",
+        "steps": [{"id": "probe", "request": {"method": "GET", "path": "/Users"},
+                   "expect": {"status": 200}},
+                  {"id": "json", "request": {"method": "GET", "path": "/Groups"},
+                   "expect": {"status": 200}}]})
+        .to_string(),
+    );
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let md = out.join("r.md");
+    let junit = out.join("r.xml");
+    let snaps = out.join("snaps");
+    let run = crate::support::run_file(
+        &server.uri(),
+        file.to_str().unwrap(),
+        &[
+            "--markdown",
+            md.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+            "--snapshot-dir",
+            snaps.to_str().unwrap(),
+            "--state-dir",
+            out.join("state").to_str().unwrap(),
+            "--verbose",
+            "--color",
+            "never",
+        ],
+    )
+    .await;
+    assert_eq!(
+        run.outcome,
+        Outcome::ChecksFailed,
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    let mut outputs = vec![(
+        "terminal".to_string(),
+        format!("{}{}", run.stdout, run.stderr),
+    )];
+    for f in files_under(&out) {
+        if f.extension().is_some_and(|e| e == "jsonl") {
+            continue; // the ledger is data, not something a person reads
+        }
+        outputs.push((
+            f.display().to_string(),
+            std::fs::read_to_string(&f).unwrap_or_default(),
+        ));
+    }
+    assert!(
+        outputs.iter().any(|(n, _)| n.contains(".snap")),
+        "{outputs:?}"
+    );
+    for (name, text) in &outputs {
+        for bad in ['\u{1b}', '\u{7}', '\r', '\u{9b}', '\u{202e}'] {
+            assert!(!text.contains(bad), "{name} holds {bad:?}:\n{text:?}");
+        }
+    }
+    assert!(
+        run.stdout.contains("\\u{1b}]52;c;"),
+        "shown as an escape: {}",
+        run.stdout
+    );
+}
