@@ -522,7 +522,8 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn symlink_loops_under_a_scenario_folder_are_walked_once() {
-        let dir = temp_dir("loop");
+        let scratch = temp_dir("loop");
+        let dir = scratch.path().to_path_buf();
         std::fs::write(dir.join("a.json"), scenario_text("looped")).unwrap();
         std::fs::create_dir(dir.join("sub")).unwrap();
         // Two links back to the top: the old walk went 2^depth ways until paths got too long.
@@ -544,11 +545,11 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    fn temp_dir(tag: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("scimreplay-load-{tag}-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        dir
+    fn temp_dir(tag: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("scimreplay-load-{tag}-"))
+            .tempdir()
+            .expect("temp dir")
     }
 
     fn scenario_text(name: &str) -> String {
@@ -558,7 +559,8 @@ mod tests {
 
     #[test]
     fn folders_load_recursively_sorted_and_json_only() {
-        let dir = temp_dir("walk");
+        let scratch = temp_dir("walk");
+        let dir = scratch.path().to_path_buf();
         std::fs::create_dir_all(dir.join("b/deeper")).expect("mkdir");
         std::fs::write(dir.join("b/deeper/z.json"), scenario_text("z")).expect("write");
         std::fs::write(dir.join("b/a.json"), scenario_text("ba")).expect("write");
@@ -573,7 +575,8 @@ mod tests {
 
     #[test]
     fn missing_paths_and_empty_folders_are_named() {
-        let dir = temp_dir("missing");
+        let scratch = temp_dir("missing");
+        let dir = scratch.path().to_path_buf();
         let gone = dir.join("nope.json");
         let errs = load_paths(&[gone.clone(), dir.clone()])
             .expect_err("fails")
@@ -590,7 +593,8 @@ mod tests {
 
     #[test]
     fn duplicate_names_across_files_name_both() {
-        let dir = temp_dir("dups");
+        let scratch = temp_dir("dups");
+        let dir = scratch.path().to_path_buf();
         std::fs::write(dir.join("one.json"), scenario_text("same")).expect("write");
         std::fs::write(dir.join("two.json"), scenario_text("same")).expect("write");
         let errs = load_paths(std::slice::from_ref(&dir))
