@@ -218,6 +218,11 @@ pub struct CleanupArgs {
     /// Actually delete what the sweep found (without it, only list).
     #[arg(long)]
     pub yes: bool,
+    /// With --prefix: leave objects created less than this many minutes ago (by their
+    /// meta.created), and objects whose age the endpoint does not give, since a run in
+    /// progress elsewhere may still be using them; 0 sweeps everything the prefix matches.
+    #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+    pub min_age: u64,
     /// Environment variable that holds the bearer token.
     #[arg(long, value_name = "NAME", default_value = "SCIMREPLAY_TOKEN")]
     pub token_env: String,

@@ -8,6 +8,7 @@ use crate::run::cleanup::{Deletion, delete_one};
 use crate::scenario::model::{AuthMode, Method, QueryStyle};
 use serde_json::Value;
 use std::io::Write;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Every prefix a sweep accepts starts with this, so a sweep can never match real users.
 pub const PREFIX_ROOT: &str = "scimreplay-";
@@ -17,13 +18,18 @@ pub const PREFIX_ROOT: &str = "scimreplay-";
 pub struct Found {
     pub path: String,
     pub name: String,
+    /// `meta.created`, in seconds since the Unix epoch, when the endpoint gave one.
+    pub created: Option<i64>,
 }
 
-/// Lists (and with `delete`, removes) users and groups whose name starts with `prefix`.
+/// Lists (and with `delete`, removes) users and groups whose name starts with `prefix` and
+/// that are at least `min_age` old: younger objects (or objects whose age the endpoint does
+/// not say, unless `min_age` is zero) may belong to a run still in progress elsewhere.
 pub async fn sweep(
     client: &Client,
     prefix: &str,
     delete: bool,
+    min_age: Duration,
     mut out: Out,
     mut err: Out,
 ) -> Outcome {
@@ -35,7 +41,7 @@ pub async fn sweep(
         );
         return Outcome::InvalidInput;
     }
-    let mut found = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
     for (collection, name_attr) in [("Users", "userName"), ("Groups", "displayName")] {
         match list_matching(client, collection, name_attr, prefix).await {
             Ok(mut f) => found.append(&mut f),
@@ -45,10 +51,14 @@ pub async fn sweep(
             }
         }
     }
+    let (mut found, kept) = old_enough(found, min_age, SystemTime::now());
+    for (f, why) in &kept {
+        let _ = writeln!(out, "  kept {}  {}: {why}", f.path, escape::line(&f.name));
+    }
     if found.is_empty() {
         let _ = writeln!(
             out,
-            "no users or groups named `{prefix}*` at {}",
+            "no users or groups named `{prefix}*` at {} old enough to sweep",
             client.target().display()
         );
         return Outcome::Passed;
@@ -159,6 +169,42 @@ async fn list_matching(
     Ok(found)
 }
 
+/// Splits what a sweep found into objects at least `min_age` old and the others, each with
+/// why it is kept.
+fn old_enough(
+    found: Vec<Found>,
+    min_age: Duration,
+    now: SystemTime,
+) -> (Vec<Found>, Vec<(Found, String)>) {
+    let now = now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let minutes = min_age.as_secs() / 60;
+    let mut sweep = Vec::new();
+    let mut kept = Vec::new();
+    for f in found {
+        if min_age.is_zero() {
+            sweep.push(f);
+            continue;
+        }
+        let why = match f.created {
+            Some(created) if now.saturating_sub(created) >= min_age.as_secs() as i64 => {
+                sweep.push(f);
+                continue;
+            }
+            Some(created) => format!(
+                "created {} min ago, under --min-age {minutes}; a run may still be using it",
+                now.saturating_sub(created).max(0) / 60
+            ),
+            None => "no meta.created, so its age is unknown; --min-age 0 includes it (only when \
+                     no run is in progress)"
+                .to_string(),
+        };
+        kept.push((f, why));
+    }
+    (sweep, kept)
+}
+
 /// The resources whose name starts with `prefix` (case-insensitively: endpoints may lower-case).
 pub fn matching(
     resources: &[Value],
@@ -175,9 +221,15 @@ pub fn matching(
                 return None;
             }
             let name = r.get(name_attr)?.as_str()?;
+            let created = r
+                .get("meta")
+                .and_then(|m| m.get("created"))
+                .and_then(Value::as_str)
+                .and_then(crate::civil::parse_rfc3339);
             name.to_lowercase().starts_with(&prefix).then(|| Found {
                 path: format!("/{collection}/{id}"),
                 name: name.to_string(),
+                created,
             })
         })
         .collect()
@@ -187,6 +239,43 @@ pub fn matching(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn found(path: &str, created: Option<i64>) -> Found {
+        Found {
+            path: path.into(),
+            name: "scimreplay-abc123-x".into(),
+            created,
+        }
+    }
+
+    #[test]
+    fn objects_younger_than_the_minimum_age_or_of_unknown_age_are_kept() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let all = || {
+            vec![
+                found("/Users/old", Some(1_000_000 - 7200)),
+                found("/Users/young", Some(1_000_000 - 60)),
+                found("/Users/unknown", None),
+            ]
+        };
+        let (sweep, kept) = old_enough(all(), Duration::from_secs(3600), now);
+        assert_eq!(sweep, vec![found("/Users/old", Some(1_000_000 - 7200))]);
+        let reasons: Vec<&str> = kept.iter().map(|(_, why)| why.as_str()).collect();
+        assert!(reasons[0].contains("created 1 min ago"), "{reasons:?}");
+        assert!(reasons[1].contains("age is unknown"), "{reasons:?}");
+        let (sweep, kept) = old_enough(all(), Duration::ZERO, now);
+        assert_eq!((sweep.len(), kept.len()), (3, 0));
+    }
+
+    #[test]
+    fn created_comes_from_meta() {
+        let r = vec![json!({"id": "1", "userName": "scimreplay-abc123-a",
+            "meta": {"created": "1970-01-01T01:00:00Z"}})];
+        assert_eq!(
+            matching(&r, "Users", "userName", "scimreplay-")[0].created,
+            Some(3600)
+        );
+    }
 
     #[test]
     fn only_names_with_the_prefix_match() {

@@ -238,7 +238,15 @@ async fn the_token_appears_in_no_output() {
         &format!("{}{}", finish.stdout, finish.stderr),
     );
     for yes in [false, true] {
-        let mut args = vec!["cleanup", "--prefix", "scimreplay-", "--target", &target];
+        let mut args = vec![
+            "cleanup",
+            "--min-age",
+            "0",
+            "--prefix",
+            "scimreplay-",
+            "--target",
+            &target,
+        ];
         if yes {
             args.push("--yes");
         }
@@ -281,7 +289,16 @@ async fn the_token_appears_in_no_output() {
         let run = cli(&["run", "--target", bad, "--no-snapshots"]).await;
         assert_eq!(run.outcome, Outcome::InvalidInput, "{bad}");
         assert_clean("a bad --target", &run.stderr);
-        let run = cli(&["cleanup", "--prefix", "scimreplay-", "--target", bad]).await;
+        let run = cli(&[
+            "cleanup",
+            "--min-age",
+            "0",
+            "--prefix",
+            "scimreplay-",
+            "--target",
+            bad,
+        ])
+        .await;
         assert_clean("a bad cleanup --target", &run.stderr);
     }
     let broken = dir.write("broken.json", "{\"name\": \"x\", \"steps\": [}");
