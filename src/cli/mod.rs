@@ -6,6 +6,7 @@
 pub mod args;
 mod commands;
 pub mod env;
+mod finish;
 pub mod manual;
 pub mod output;
 mod resolve;
