@@ -13,6 +13,7 @@ pub mod cli;
 pub mod exit;
 pub mod http;
 pub mod normalize;
+pub mod record;
 pub mod reference;
 pub mod report;
 pub mod run;

@@ -42,6 +42,8 @@ pub enum Command {
     Cleanup(CleanupArgs),
     /// Serve the built-in reference SCIM endpoint (for developing a client or an endpoint).
     Serve(ServeArgs),
+    /// Record a client's traffic through a proxy in front of an endpoint, as a scenario.
+    Record(Box<super::record_args::RecordArgs>),
 }
 
 /// Which scenarios to load and pick.

@@ -7,6 +7,8 @@ pub mod args;
 mod commands;
 pub mod env;
 pub mod output;
+mod record;
+pub mod record_args;
 mod resolve;
 mod sweep;
 
@@ -61,5 +63,6 @@ pub async fn dispatch(cli: args::Cli, env: &Environment, out: Out, err: Out) -> 
         Command::Review(a) => commands::review(a, env, out, err),
         Command::Cleanup(a) => commands::cleanup(a, env, out, err).await,
         Command::Serve(a) => commands::serve(a, env, out, err).await,
+        Command::Record(a) => record::record(*a, out, err).await,
     }
 }

@@ -13,6 +13,7 @@ mod hostile;
 mod interrupt;
 mod leftovers;
 mod proofs;
+mod record;
 mod reference;
 mod safety;
 mod sweep;
