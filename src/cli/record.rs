@@ -41,6 +41,14 @@ pub async fn record(args: RecordArgs, mut out: Out, mut err: Out) -> Outcome {
         Ok(c) => c,
         Err(e) => return fail_input(&mut err, e),
     };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => match crate::record::tls::acceptor(cert, key) {
+            Ok(a) => Some(a),
+            Err(e) => return fail_input(&mut err, e.into()),
+        },
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let raw_path = args.raw.clone().unwrap_or_else(|| default_raw(&args.out));
     let listener = match tokio::net::TcpListener::bind(&args.listen).await {
         Ok(l) => l,
@@ -53,6 +61,7 @@ pub async fn record(args: RecordArgs, mut out: Out, mut err: Out) -> Outcome {
         upstream: upstream.clone(),
         raw: raw_path.clone(),
         client,
+        tls,
     };
     let recorder = match proxy::start(listener, config).await {
         Ok(r) => r,
@@ -66,8 +75,9 @@ pub async fn record(args: RecordArgs, mut out: Out, mut err: Out) -> Outcome {
     };
     let _ = writeln!(
         out,
-        "scimreplay record: forwarding to {upstream}\n  Tenant URL for the client: http://{}{}\n  \
+        "scimreplay record: forwarding to {upstream}\n  Tenant URL for the client: {}://{}{}\n  \
          recording to {} (credentials are never stored)\n  Ctrl-C (or SIGTERM) stops and writes {}",
+        scheme,
         recorder.local_addr(),
         proxy::base_path_of(&upstream),
         raw_path.display(),

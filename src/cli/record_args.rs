@@ -47,4 +47,10 @@ pub struct RecordArgs {
     /// Do not verify the upstream's TLS certificate (testing only).
     #[arg(long)]
     pub insecure: bool,
+    /// Serve HTTPS on --listen with this certificate chain (PEM), e.g. behind a tunnel.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }

@@ -11,6 +11,7 @@ pub mod proxy;
 pub mod query;
 pub mod raw;
 pub mod rewrite;
+pub mod tls;
 
 use crate::scenario::load::parse_scenario;
 use std::path::{Path, PathBuf};

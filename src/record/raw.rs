@@ -317,7 +317,7 @@ impl Scrubber {
         let mut out = text.to_string();
         for secret in &self.secrets {
             out = out.replace(secret.as_str(), REDACTED);
-            if let Some(re) = any_escaping(secret) {
+            if let Some(re) = cached_pattern(secret) {
                 out = re.replace_all(&out, REDACTED).into_owned();
             }
             for form in base64_forms(secret) {
@@ -368,6 +368,26 @@ fn any_escaping(secret: &str) -> Option<regex::Regex> {
         pattern.push_str(&format!("(?:{})", forms.join("|")));
     }
     regex::Regex::new(&pattern).ok()
+}
+
+/// [`any_escaping`], compiled once per secret: the same token comes with every request,
+/// and compiling its pattern per exchange would cost more than forwarding it. The cache is
+/// cleared when it holds many secrets, so a client sending a new one each time cannot grow it.
+fn cached_pattern(secret: &str) -> Option<regex::Regex> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<String, Option<regex::Regex>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut cache = cache
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if cache.len() >= 256 {
+        cache.clear();
+    }
+    cache
+        .entry(secret.to_string())
+        .or_insert_with(|| any_escaping(secret))
+        .clone()
 }
 
 /// The secret base64-encoded, padded and not, standard and URL-safe.

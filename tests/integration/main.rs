@@ -14,6 +14,7 @@ mod interrupt;
 mod leftovers;
 mod proofs;
 mod record;
+mod record_proxy;
 mod reference;
 mod safety;
 mod sweep;

@@ -27,6 +27,7 @@ async fn recorder(upstream: &str, raw: &Path) -> (proxy::RunningRecorder, String
         upstream: upstream.to_string(),
         raw: raw.to_path_buf(),
         client: ClientOptions::default(),
+        tls: None,
     };
     let running = proxy::start(listener, config).await.unwrap();
     let url = format!(
