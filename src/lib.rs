@@ -12,6 +12,7 @@ pub mod check;
 pub mod cli;
 pub mod exit;
 pub mod http;
+pub mod import;
 pub mod normalize;
 pub mod record;
 pub mod reference;

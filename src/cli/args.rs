@@ -44,6 +44,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Record a client's traffic through a proxy in front of an endpoint, as a scenario.
     Record(Box<super::record_args::RecordArgs>),
+    /// Turn a SCIM Validator export or a HAR file into scenario files.
+    Import(super::import_args::ImportArgs),
 }
 
 /// Which scenarios to load and pick.

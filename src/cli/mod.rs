@@ -6,6 +6,8 @@
 pub mod args;
 mod commands;
 pub mod env;
+mod import;
+pub mod import_args;
 pub mod output;
 mod record;
 pub mod record_args;
@@ -64,5 +66,6 @@ pub async fn dispatch(cli: args::Cli, env: &Environment, out: Out, err: Out) -> 
         Command::Cleanup(a) => commands::cleanup(a, env, out, err).await,
         Command::Serve(a) => commands::serve(a, env, out, err).await,
         Command::Record(a) => record::record(*a, out, err).await,
+        Command::Import(a) => import::import(a, out, err),
     }
 }

@@ -58,8 +58,13 @@ pub struct Converter {
 
 impl Converter {
     pub fn new(upstream: &str) -> Converter {
+        Converter::with_rewriter(upstream, Rewriter::default())
+    }
+
+    /// A converter starting from `rewriter` (e.g. one with a name infix).
+    pub fn with_rewriter(upstream: &str, rewriter: Rewriter) -> Converter {
         Converter {
-            rewriter: Rewriter::default(),
+            rewriter,
             base_path: super::proxy::base_path_of(upstream),
             upstream: upstream
                 .split(['?', '#'])

@@ -39,6 +39,10 @@ struct Rule {
 pub struct Rewriter {
     rules: Vec<Rule>,
     matcher: Option<Regex>,
+    /// Text put between the run prefix and a created name, so scenarios imported from one
+    /// source that reuse a name (the Validator's tests share objects) do not collide when
+    /// they run side by side.
+    name_infix: String,
 }
 
 /// One string rewritten: the template and the baseline value.
@@ -54,6 +58,14 @@ pub fn escape(text: &str) -> String {
 }
 
 impl Rewriter {
+    /// A rewriter that puts `infix` between the run prefix and every created name.
+    pub fn with_name_infix(infix: &str) -> Rewriter {
+        Rewriter {
+            name_infix: escape(infix),
+            ..Rewriter::default()
+        }
+    }
+
     /// Adds a rule; the first rule for a literal (case-insensitive) wins.
     pub fn add(&mut self, literal: &str, replacement: Replacement) {
         if literal.is_empty() || self.find(literal).is_some() {
@@ -104,7 +116,7 @@ impl Rewriter {
     /// Rewrites one string.
     pub fn string(&mut self, text: &str) -> Rewritten {
         if let Some(r) = self.find(text).cloned() {
-            return apply(&r, text);
+            return self.apply(&r, text);
         }
         let Some(matcher) = self.matcher().cloned() else {
             return plain(text);
@@ -118,7 +130,7 @@ impl Rewriter {
             };
             template.push_str(&escape(&text[last..m.start()]));
             baseline.push_str(&text[last..m.start()]);
-            let done = apply(&r, m.as_str());
+            let done = self.apply(&r, m.as_str());
             template.push_str(&done.template);
             baseline.push_str(&done.baseline);
             last = m.end();
@@ -162,7 +174,7 @@ impl Rewriter {
             let decoded = crate::record::query::decode(&segment.replace('+', "%2B"));
             match self.find(&decoded).cloned() {
                 Some(r) => {
-                    let done = apply(&r, &decoded);
+                    let done = self.apply(&r, &decoded);
                     template.push(done.template);
                     baseline.push(done.baseline);
                 }
@@ -186,24 +198,27 @@ fn plain(text: &str) -> Rewritten {
     }
 }
 
-fn apply(rule: &Replacement, matched: &str) -> Rewritten {
-    match rule {
-        Replacement::Prefix => Rewritten {
-            template: "{{run.prefix}}".into(),
-            baseline: BASELINE_PREFIX.into(),
-        },
-        Replacement::Name => Rewritten {
-            template: format!("{{{{run.prefix}}}}{}", escape(matched)),
-            baseline: format!("{BASELINE_PREFIX}{matched}"),
-        },
-        Replacement::Capture(name) => Rewritten {
-            template: format!("{{{{{name}}}}}"),
-            baseline: matched.to_string(),
-        },
-        Replacement::Unknown(tag) => Rewritten {
-            template: format!("{{{{uuid.{tag}}}}}"),
-            baseline: matched.to_string(),
-        },
+impl Rewriter {
+    fn apply(&self, rule: &Replacement, matched: &str) -> Rewritten {
+        let infix = &self.name_infix;
+        match rule {
+            Replacement::Prefix => Rewritten {
+                template: format!("{{{{run.prefix}}}}{infix}"),
+                baseline: format!("{BASELINE_PREFIX}{infix}"),
+            },
+            Replacement::Name => Rewritten {
+                template: format!("{{{{run.prefix}}}}{infix}{}", escape(matched)),
+                baseline: format!("{BASELINE_PREFIX}{infix}{matched}"),
+            },
+            Replacement::Capture(name) => Rewritten {
+                template: format!("{{{{{name}}}}}"),
+                baseline: matched.to_string(),
+            },
+            Replacement::Unknown(tag) => Rewritten {
+                template: format!("{{{{uuid.{tag}}}}}"),
+                baseline: matched.to_string(),
+            },
+        }
     }
 }
 
@@ -242,6 +257,13 @@ mod tests {
         assert_eq!(b["manager"], "0f8e3a4c-aaaa-bbbb-cccc-000000000001");
         assert_eq!(r.path("/Groups/7").template, "/Groups/{{group_1}}");
         assert_eq!(r.path("/Groups/77").template, "/Groups/77");
+    }
+
+    #[test]
+    fn an_infix_keeps_imported_names_apart() {
+        let mut r = Rewriter::with_name_infix("v3-");
+        r.add("Sales", Replacement::Name);
+        assert_eq!(r.string("Sales").template, "{{run.prefix}}v3-Sales");
     }
 
     #[test]

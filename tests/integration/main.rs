@@ -10,6 +10,7 @@ mod exit_codes;
 mod faults;
 mod foreign;
 mod hostile;
+mod import;
 mod interrupt;
 mod leftovers;
 mod proofs;
