@@ -73,6 +73,8 @@ pub async fn record(args: RecordArgs, mut out: Out, mut err: Out) -> Outcome {
             return Outcome::EndpointOrHarness;
         }
     };
+    // Registered before the banner, so a signal sent as soon as it is read is not missed.
+    let stop = stop_signal();
     let _ = writeln!(
         out,
         "scimreplay record: forwarding to {upstream}\n  Tenant URL for the client: {}://{}{}\n  \
@@ -84,7 +86,7 @@ pub async fn record(args: RecordArgs, mut out: Out, mut err: Out) -> Outcome {
         args.out.display()
     );
     let _ = out.flush();
-    crate::run::interrupt::stop_signal().await;
+    stop.await;
     match recorder.stop().await {
         Ok(n) => {
             let _ = writeln!(out, "scimreplay record: stopped after {n} exchanges");
@@ -95,6 +97,31 @@ pub async fn record(args: RecordArgs, mut out: Out, mut err: Out) -> Outcome {
         }
     }
     convert(&args, &raw_path, &mut out, &mut err)
+}
+
+/// A future resolving at the next SIGINT or SIGTERM; the handlers are installed when this
+/// is called, not when it is first polled.
+#[cfg(unix)]
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        match (interrupt, terminate) {
+            (Ok(mut int), Ok(mut term)) => {
+                tokio::select! {
+                    _ = int.recv() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            _ => crate::run::interrupt::stop_signal().await,
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    crate::run::interrupt::stop_signal()
 }
 
 fn client_options(args: &RecordArgs) -> Result<ClientOptions, InputError> {
