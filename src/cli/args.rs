@@ -42,6 +42,10 @@ pub enum Command {
     Cleanup(CleanupArgs),
     /// Serve the built-in reference SCIM endpoint (for developing a client or an endpoint).
     Serve(ServeArgs),
+    /// Record a client's traffic through a proxy in front of an endpoint, as a scenario.
+    Record(Box<super::record_args::RecordArgs>),
+    /// Turn a SCIM Validator export or a HAR file into scenario files.
+    Import(super::import_args::ImportArgs),
     /// Print a shell completion script for bash, zsh, fish or powershell.
     ///
     /// e.g. `scimreplay completions bash > ~/.local/share/bash-completion/completions/scimreplay`

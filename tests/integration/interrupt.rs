@@ -18,14 +18,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_scimreplay");
 
 /// A child process killed on drop (a failing test must not leave it running), with its
 /// stdout lines arriving on a channel.
-struct Spawned {
+pub(crate) struct Spawned {
     child: Child,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
 }
 
 impl Spawned {
-    fn start(args: &[&str]) -> Spawned {
+    pub(crate) fn start(args: &[&str]) -> Spawned {
         let mut child = Command::new(BIN)
             .args(args)
             .env("SCIMREPLAY_TOKEN", TOKEN)
@@ -52,7 +52,7 @@ impl Spawned {
     }
 
     /// Waits for a stdout line satisfying `want`, failing the test after `within`.
-    fn line(&mut self, within: Duration, want: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn line(&mut self, within: Duration, want: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -71,7 +71,7 @@ impl Spawned {
         }
     }
 
-    fn signal(&self, name: &str) {
+    pub(crate) fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])
             .status()
@@ -80,7 +80,7 @@ impl Spawned {
     }
 
     /// Waits for the exit code, failing the test after `within`; returns it and all stdout.
-    fn exit(&mut self, within: Duration) -> (i32, String) {
+    pub(crate) fn exit(&mut self, within: Duration) -> (i32, String) {
         let deadline = Instant::now() + within;
         let code = loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
