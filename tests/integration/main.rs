@@ -9,6 +9,7 @@ mod cli;
 mod exit_codes;
 mod faults;
 mod foreign;
+mod headers;
 mod hostile;
 mod interrupt;
 mod leftovers;
