@@ -4,7 +4,8 @@
 //!
 //! The reference keeps the state, so a front is a stateful endpoint with one defect, which a
 //! canned mock cannot be for scenarios of ten steps. A rule sees each request before the
-//! reference does (and may answer it itself) and each answer after.
+//! reference does (and may answer it itself) and each answer after; for a write of one
+//! resource it also sees that resource as it was (and a user's groups), read just before.
 
 use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
@@ -15,6 +16,9 @@ use scimreplay::reference::{self, RunningServer, ServerConfig};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+mod defects;
+pub use defects::*;
+
 /// One request on its way to the reference endpoint.
 pub struct Call {
     pub method: Method,
@@ -23,6 +27,10 @@ pub struct Call {
     pub query: String,
     pub headers: HeaderMap,
     pub body: Option<Value>,
+    /// For a PATCH, PUT or DELETE of one user or group: that resource as it was before.
+    pub target: Option<Value>,
+    /// For a write of one user: the ids of the groups listing it as a member.
+    pub member_of: Vec<String>,
 }
 
 impl Call {
@@ -101,7 +109,10 @@ async fn relay(inner: Router, front: Front, request: Request) -> Response {
         query: parts.uri.query().unwrap_or_default().to_string(),
         headers: parts.headers,
         body: serde_json::from_slice(&bytes).ok(),
+        target: None,
+        member_of: Vec::new(),
     };
+    look_up(&inner, &mut call).await;
     if let Some(response) = (front.before)(&mut call) {
         return response;
     }
@@ -138,6 +149,54 @@ async fn relay(inner: Router, front: Front, request: Request) -> Response {
     *response.status_mut() = answer.status;
     *response.headers_mut() = answer.headers;
     response
+}
+
+/// Fills in what a write addresses (the resource, and for a user its groups), read from the
+/// reference endpoint with the request's own credentials, so a front can act on state.
+async fn look_up(inner: &Router, call: &mut Call) {
+    if !matches!(call.method, Method::PATCH | Method::PUT | Method::DELETE) {
+        return;
+    }
+    let mut segments = call.path.rsplitn(3, '/');
+    let (Some(id), Some(kind), Some(base)) = (segments.next(), segments.next(), segments.next())
+    else {
+        return;
+    };
+    if !matches!(kind, "Users" | "Groups") || id.is_empty() {
+        return;
+    }
+    call.target = get_json(inner, &call.headers, &format!("{base}/{kind}/{id}")).await;
+    if kind == "Users" {
+        let query = format!("filter=members.value%20eq%20%22{id}%22&excludedAttributes=members");
+        let groups = get_json(inner, &call.headers, &format!("{base}/Groups?{query}")).await;
+        let resources = groups.as_ref().and_then(|g| g.get("Resources"));
+        call.member_of = resources
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|g| g.get("id").and_then(Value::as_str).map(str::to_string))
+            .collect();
+    }
+}
+
+async fn get_json(inner: &Router, headers: &HeaderMap, uri: &str) -> Option<Value> {
+    let mut request = Request::builder().method(Method::GET).uri(uri);
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        request = request.header(header::AUTHORIZATION, auth);
+    }
+    let response = inner
+        .clone()
+        .oneshot(request.body(Body::empty()).ok()?)
+        .await;
+    let response = match response {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    if response.status() != StatusCode::OK {
+        return None;
+    }
+    let bytes = to_bytes(response.into_body(), 1 << 22).await.ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 fn scim_error(status: StatusCode, scim_type: Option<&str>, detail: &str) -> Response {
@@ -511,6 +570,8 @@ mod tests {
             query: "startindex=1&count=5&filter=userName+eq+%22a%22".into(),
             headers: HeaderMap::new(),
             body: None,
+            target: None,
+            member_of: Vec::new(),
         };
         call.drop_params(&["startIndex", "count"]);
         assert_eq!(call.query, "filter=userName+eq+%22a%22");
