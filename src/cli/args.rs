@@ -42,6 +42,12 @@ pub enum Command {
     Cleanup(CleanupArgs),
     /// Serve the built-in reference SCIM endpoint (for developing a client or an endpoint).
     Serve(ServeArgs),
+    /// Print a shell completion script for bash, zsh, fish or powershell.
+    ///
+    /// e.g. `scimreplay completions bash > ~/.local/share/bash-completion/completions/scimreplay`
+    Completions(super::manual::CompletionsArgs),
+    /// Print the man page, or write one page per subcommand with `--out-dir`.
+    Man(super::manual::ManArgs),
 }
 
 /// Which scenarios to load and pick.
@@ -73,7 +79,9 @@ pub enum ColorChoice {
     /// Colour when the stream is a terminal and `NO_COLOR` is not set.
     #[default]
     Auto,
+    /// Always colour.
     Always,
+    /// Never colour.
     Never,
 }
 
@@ -213,14 +221,19 @@ pub struct CleanupArgs {
     /// Actually delete what the sweep found (without it, only list).
     #[arg(long)]
     pub yes: bool,
+    /// Environment variable that holds the bearer token.
     #[arg(long, value_name = "NAME", default_value = "SCIMREPLAY_TOKEN")]
     pub token_env: String,
+    /// Folder holding the run ledgers.
     #[arg(long, value_name = "DIR", default_value = ".scimreplay")]
     pub state_dir: PathBuf,
+    /// Per-request timeout in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     pub timeout: f64,
+    /// Trust this CA certificate (PEM) in addition to the built-in roots.
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
+    /// Do not verify TLS certificates (testing only).
     #[arg(long)]
     pub insecure: bool,
 }

@@ -6,6 +6,7 @@
 pub mod args;
 mod commands;
 pub mod env;
+pub mod manual;
 pub mod output;
 mod resolve;
 mod sweep;
@@ -61,5 +62,7 @@ pub async fn dispatch(cli: args::Cli, env: &Environment, out: Out, err: Out) -> 
         Command::Review(a) => commands::review(a, env, out, err),
         Command::Cleanup(a) => commands::cleanup(a, env, out, err).await,
         Command::Serve(a) => commands::serve(a, env, out, err).await,
+        Command::Completions(a) => manual::completions(a, out),
+        Command::Man(a) => manual::man(a, out, err),
     }
 }

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::AppState;
 use super::attr::Kind;
-use super::error::{ScimError, ScimType, scim_json};
+use super::error::{ScimError, ScimType, excerpt, scim_json};
 use super::eval::EvalOptions;
 use super::list::{self, ListQuery, RunOptions};
 use super::patch::{self, PatchOptions, ops::OpOptions};
@@ -121,7 +121,11 @@ fn add_header(response: &mut Response, name: header::HeaderName, value: &str) {
 }
 
 fn not_found(kind: Kind, id: &str) -> ScimError {
-    ScimError::not_found(format!("{} `{id}` not found", kind.resource_type()))
+    ScimError::not_found(format!(
+        "{} `{}` not found",
+        kind.resource_type(),
+        excerpt(id)
+    ))
 }
 
 fn commit_error(kind: Kind, id: &str, err: CommitError) -> ScimError {
@@ -186,7 +190,7 @@ fn check_members(
             return Err(ScimError::bad_request(ScimType::InvalidValue, detail));
         };
         if !known.contains(id) && !store.users.contains(id) && !store.groups.contains(id) {
-            let detail = format!("member `{id}` is not the id of a User or Group");
+            let detail = format!("member `{}` is not the id of a User or Group", excerpt(id));
             return Err(ScimError::bad_request(ScimType::InvalidValue, detail));
         }
     }

@@ -45,6 +45,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{FAULTS, Faults, UnknownFault};
+pub use filter::{MAX_FILTER_BYTES, MAX_FILTER_TERMS};
 
 use guard::RateLimiter;
 use store::Store;

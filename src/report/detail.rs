@@ -6,9 +6,9 @@
 
 use crate::check::outcome::CheckOutcome;
 use crate::http::exchange::{Exchange, FaultKind, ReceivedResponse, SentRequest};
+use crate::model::{ScenarioResult, StepResult, StepStatus};
 use crate::report::curl::curl_command;
 use crate::report::styles::Styles;
-use crate::run::report::{ScenarioResult, StepResult, StepStatus};
 use crate::scenario::model::Severity;
 use std::fmt::Write as _;
 

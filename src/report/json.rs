@@ -1,8 +1,8 @@
 //! The JSON report: the whole `RunReport`, pretty, with its `format_version`, written
 //! atomically so a CI job never picks up half a file.
 
+use crate::model::{FORMAT_VERSION, RunReport};
 use crate::report::event::{ReportError, Reporter, RunEvent};
-use crate::run::report::{FORMAT_VERSION, RunReport};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -5,12 +5,12 @@
 //! terminal detail block, so a CI page shows what a developer would see locally.
 //! quick-junit does the XML escaping (and strips control characters).
 
+use crate::model::{CleanupReport, RunReport, ScenarioResult, StepResult, StepStatus};
 use crate::report::curl::shell_word;
 use crate::report::detail::{check_line, step_detail};
 use crate::report::event::ReportError;
 use crate::report::json::write_atomically;
 use crate::report::styles::Styles;
-use crate::run::report::{CleanupReport, RunReport, ScenarioResult, StepResult, StepStatus};
 use crate::scenario::model::Severity;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use std::path::Path;

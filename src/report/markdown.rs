@@ -3,7 +3,7 @@
 
 use super::detail::step_detail;
 use super::styles::Styles;
-use crate::run::report::{RunReport, StepStatus};
+use crate::model::{RunReport, StepStatus};
 use std::fmt::Write;
 
 /// Renders the whole run as GitHub-flavoured Markdown.

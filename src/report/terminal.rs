@@ -4,13 +4,13 @@
 //! Generic over the writer and given a `Styles` value, so tests render plain text into a
 //! `Vec<u8>` and the CLI decides about colour once.
 
+use crate::model::{
+    CleanupReport, RunReport, ScenarioResult, SnapshotState, StepResult, StepStatus, Summary,
+};
 use crate::report::curl::shell_word;
 use crate::report::detail::{check_line, paint_status, plural, retry_text, step_detail};
 use crate::report::event::{ReportError, Reporter, RunEvent, RunStarted, replay};
 use crate::report::styles::Styles;
-use crate::run::report::{
-    CleanupReport, RunReport, ScenarioResult, SnapshotState, StepResult, StepStatus, Summary,
-};
 use std::io::{self, Write};
 use std::path::Path;
 

@@ -4,11 +4,11 @@
 
 use crate::check::outcome::CheckOutcome;
 use crate::http::exchange::{Exchange, Fault, FaultKind, REDACTED, ReceivedResponse, SentRequest};
-use crate::report::curl::curl_command;
-use crate::run::report::{
+use crate::model::{
     CleanupReport, FORMAT_VERSION, LeftBehind, RunReport, ScenarioResult, SnapshotResult,
     SnapshotState, StepResult, StepStatus, Summary,
 };
+use crate::report::curl::curl_command;
 use crate::scenario::model::{Dialect, Severity};
 use serde_json::{Value, json};
 

@@ -5,8 +5,8 @@
 
 use super::interrupt::Interrupt;
 use super::ledger::{Entry, Ledger};
-use super::report::{CleanupReport, LeftBehind};
 use crate::http::{Client, OutgoingRequest};
+use crate::model::{CleanupReport, LeftBehind};
 use crate::scenario::model::{AuthMode, Method, QueryStyle};
 
 /// Deletes `paths` (all of them in the ledger) in the order given, recording each result.

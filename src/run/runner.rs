@@ -9,15 +9,15 @@ use super::cleanup;
 use super::guard;
 use super::interrupt::Interrupt;
 use super::ledger::{Entry, Ledger};
-use super::report::{
-    CleanupReport, LeftBehind, ScenarioResult, SnapshotResult, SnapshotState, StepResult,
-    StepStatus,
-};
 use super::track::{self, Tracked};
 use crate::check::Verdict;
 use crate::check::outcome::CheckOutcome;
 use crate::http::exchange::{Exchange, Fault, FaultKind, SentRequest};
 use crate::http::{Client, OutgoingRequest};
+use crate::model::{
+    CleanupReport, LeftBehind, ScenarioResult, SnapshotResult, SnapshotState, StepResult,
+    StepStatus,
+};
 use crate::report::event::RunEvent;
 use crate::scenario::model::{CaptureSource, Expect, Method, RequestSpec, Scenario, Step};
 use crate::template::{Builtins, Context, RenderError, render_capture, render_step};

@@ -7,9 +7,9 @@
 //! the run prefix, so a run never loses track of what it made.
 
 use super::guard;
-use super::report::LeftBehind;
 use crate::http::exchange::Exchange;
 use crate::http::{Client, OutgoingRequest};
+use crate::model::LeftBehind;
 use crate::scenario::model::{AuthMode, Method, QueryStyle};
 use serde_json::Value;
 

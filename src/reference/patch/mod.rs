@@ -13,7 +13,7 @@ pub use request::{Op, Operation, PatchOptions, clears, parse_request};
 use serde_json::{Map, Value};
 
 use super::attr::{Kind, Slot, find_key, is_urn, resolve};
-use super::error::{ScimError, ScimType};
+use super::error::{ScimError, ScimType, excerpt};
 use super::filter::{AttrPath, parse_path};
 use super::schema::Mutability;
 use ops::{Target, stored_key};
@@ -36,6 +36,7 @@ pub fn apply(
         let result = match &operation.path {
             Some(raw) => {
                 let path = parse_path(kind, raw).map_err(|err| {
+                    let raw = excerpt(raw);
                     let detail = format!("Operations[{index}]: invalid path `{raw}`: {err}");
                     ScimError::bad_request(ScimType::InvalidPath, detail)
                 })?;

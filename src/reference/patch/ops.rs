@@ -223,10 +223,12 @@ pub fn sub_attr(
 /// The element a filter describes, from its `eq` terms (`type eq "work"` → `{"type":"work"}`).
 fn element_from(filter: &Filter, defs: &'static [AttrDef]) -> Option<Map<String, Value>> {
     match filter {
-        Filter::And(a, b) => {
-            let mut left = element_from(a, defs)?;
-            left.extend(element_from(b, defs)?);
-            Some(left)
+        Filter::And(terms) => {
+            let mut element = Map::new();
+            for term in terms {
+                element.extend(element_from(term, defs)?);
+            }
+            Some(element)
         }
         Filter::Compare {
             attr,

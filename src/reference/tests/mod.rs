@@ -3,6 +3,7 @@
 
 mod faults;
 mod groups;
+mod hostile;
 mod protocol;
 mod users;
 

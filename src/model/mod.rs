@@ -1,4 +1,5 @@
-//! `RunReport`: the one result model every reporter renders (terminal, JSON, JUnit).
+//! The result model: `RunReport`, the one value every reporter renders (terminal, JSON,
+//! JUnit, Markdown, findings). The runner builds it; `report` only reads it.
 //!
 //! The JSON report is this value serialized, with `format_version` bumped on breaking changes.
 
