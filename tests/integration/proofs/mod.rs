@@ -251,7 +251,6 @@ const WARN_ONLY: &[&str] = &[
     "discovery-endpoints",
     "manager-add-legacy-array",
     "manager-legacy-check-query",
-    "user-filter-special-characters",
     "user-patch-multiple-operations",
     "user-patch-primary-filtered-path",
 ];
