@@ -31,6 +31,9 @@ pub struct Call {
     pub target: Option<Value>,
     /// For a write of one user: the ids of the groups listing it as a member.
     pub member_of: Vec<String>,
+    /// PATCHes (path, body) a front asks to be sent to the reference after this request,
+    /// for side effects of a defect (memberships dropped on disable).
+    pub follow_ups: Vec<(String, Value)>,
 }
 
 impl Call {
@@ -111,6 +114,7 @@ async fn relay(inner: Router, front: Front, request: Request) -> Response {
         body: serde_json::from_slice(&bytes).ok(),
         target: None,
         member_of: Vec::new(),
+        follow_ups: Vec::new(),
     };
     look_up(&inner, &mut call).await;
     if let Some(response) = (front.before)(&mut call) {
@@ -133,10 +137,25 @@ async fn relay(inner: Router, front: Front, request: Request) -> Response {
         Some(value) => Body::from(value.to_string()),
         None => Body::from(bytes),
     };
-    let response = match inner.oneshot(forward.body(body).expect("request")).await {
+    let response = match inner
+        .clone()
+        .oneshot(forward.body(body).expect("request"))
+        .await
+    {
         Ok(response) => response,
         Err(never) => match never {},
     };
+    for (path, body) in &call.follow_ups {
+        let mut request = Request::builder().method(Method::PATCH).uri(path);
+        if let Some(auth) = call.headers.get(header::AUTHORIZATION) {
+            request = request.header(header::AUTHORIZATION, auth);
+        }
+        let request = request
+            .header(header::CONTENT_TYPE, "application/scim+json")
+            .body(Body::from(body.to_string()))
+            .expect("follow-up request");
+        let _ = inner.clone().oneshot(request).await;
+    }
     let (parts, body) = response.into_parts();
     let mut answer = Answer {
         status: parts.status,
@@ -572,6 +591,7 @@ mod tests {
             body: None,
             target: None,
             member_of: Vec::new(),
+            follow_ups: Vec::new(),
         };
         call.drop_params(&["startIndex", "count"]);
         assert_eq!(call.query, "filter=userName+eq+%22a%22");

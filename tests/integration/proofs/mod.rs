@@ -217,6 +217,8 @@ proofs! {
     patch_answer_new_id => Defect::Front(front::PATCH_ANSWER_NEW_ID),
     start_index_zero_based => Defect::Front(front::START_INDEX_ZERO_BASED),
     total_is_page_size => Defect::Front(front::TOTAL_IS_PAGE_SIZE),
+    disable_drops_memberships => Defect::Front(front::DISABLE_DROPS_MEMBERSHIPS),
+    html_escaped_storage => Defect::Front(front::HTML_ESCAPED_STORAGE),
 }
 
 #[test]

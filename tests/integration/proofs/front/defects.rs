@@ -233,23 +233,56 @@ pub const EMAIL_FILTER_CASE_EXACT: Front = Front {
     },
 };
 
-fn truncate_strings(value: &mut Value, max: usize) {
-    match value {
-        Value::String(s) if s.chars().count() > max => *s = s.chars().take(max).collect(),
-        Value::Array(items) => items.iter_mut().for_each(|v| truncate_strings(v, max)),
-        Value::Object(map) => map.values_mut().for_each(|v| truncate_strings(v, max)),
-        _ => {}
+/// Applies `f` to every value string in a written body (not to PATCH paths).
+fn rewrite_strings(call: &mut Call, f: fn(&str) -> Option<String>) {
+    fn walk(value: &mut Value, f: fn(&str) -> Option<String>) {
+        match value {
+            Value::String(s) => {
+                if let Some(new) = f(s) {
+                    *s = new;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, f)),
+            // PATCH paths are syntax, not stored values.
+            Value::Object(map) => map
+                .iter_mut()
+                .filter(|(k, _)| *k != "path")
+                .for_each(|(_, v)| walk(v, f)),
+            _ => {}
+        }
+    }
+    if matches!(call.method, Method::POST | Method::PUT | Method::PATCH) {
+        if let Some(body) = call.body.as_mut() {
+            walk(body, f);
+        }
     }
 }
 
 /// Every stored string is cut to 255 characters (a `varchar(255)` column).
 pub const TRUNCATE_255: Front = Front {
     before: |call| {
-        if matches!(call.method, Method::POST | Method::PUT | Method::PATCH) {
-            if let Some(body) = call.body.as_mut() {
-                truncate_strings(body, 255);
-            }
-        }
+        rewrite_strings(call, |s| {
+            (s.chars().count() > 255).then(|| s.chars().take(255).collect())
+        });
+        None
+    },
+    after: keep,
+};
+
+/// Stored strings are HTML-escaped on the way in (an input sanitiser): `O'Brien` reads back
+/// as `O&#39;Brien`, `R&D` as `R&amp;D`.
+pub const HTML_ESCAPED_STORAGE: Front = Front {
+    before: |call| {
+        rewrite_strings(call, |s| {
+            let special = |c: char| matches!(c, '&' | '<' | '>' | '"' | '\'');
+            s.contains(special).then(|| {
+                s.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+                    .replace('"', "&quot;")
+                    .replace('\'', "&#39;")
+            })
+        });
         None
     },
     after: keep,
@@ -292,6 +325,44 @@ pub const PATCH_INTO_MISSING_CRASHES: Front = Front {
             *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
             response
         })
+    },
+    after: keep,
+};
+
+/// True when the operation sets `active` to false (by path or path-less, bool or string).
+fn disables(op: &Value) -> bool {
+    let is_false = |v: &Value| {
+        v == &json!(false) || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("false"))
+    };
+    let value = op.get("value").unwrap_or(&Value::Null);
+    match op.get("path").and_then(Value::as_str) {
+        Some(path) => path.eq_ignore_ascii_case("active") && is_false(value),
+        None => value.get("active").is_some_and(is_false),
+    }
+}
+
+/// Disabling a user removes it from every group (the app treats inactive as unassigned).
+pub const DISABLE_DROPS_MEMBERSHIPS: Front = Front {
+    before: |call| {
+        if !call.is(Method::PATCH, "/Users/") || !call.operations().iter().any(disables) {
+            return None;
+        }
+        let id = call.path.rsplit('/').next().unwrap_or_default().to_string();
+        let base = call
+            .path
+            .split("/Users/")
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        for group in call.member_of.clone() {
+            let body = json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "remove", "path": format!("members[value eq \"{id}\"]")}],
+            });
+            call.follow_ups
+                .push((format!("{base}/Groups/{group}"), body));
+        }
+        None
     },
     after: keep,
 };
