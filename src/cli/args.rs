@@ -153,6 +153,10 @@ pub struct RunArgs {
     /// Do not verify TLS certificates (testing only).
     #[arg(long)]
     pub insecure: bool,
+    /// Add a header to every request (`Name: Value`, repeatable), for a firewall that needs
+    /// one Entra does not send; the value is never printed.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
     /// Longest `Retry-After` (seconds) honoured on a 429 before giving up on that request.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub max_retry_wait: u64,

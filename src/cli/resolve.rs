@@ -100,10 +100,18 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
         }
     };
     let cacert_pem = read_cacert(args.cacert.as_ref())?;
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| {
+            crate::http::extra::parse(h).map_err(|e| InputError(format!("error: --header {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let client = ClientOptions {
         timeout,
         cacert_pem,
         insecure: args.insecure,
+        headers,
         retry: RetryPolicy {
             max_retries: 3,
             max_wait: Duration::from_secs(args.max_retry_wait),

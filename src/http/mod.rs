@@ -4,6 +4,7 @@ pub mod client;
 mod decode;
 pub mod exchange;
 mod scrub;
+pub mod extra;
 pub mod secret;
 pub mod target;
 

@@ -10,6 +10,7 @@ mod exit_codes;
 mod faults;
 mod foreign;
 mod hardening;
+mod headers;
 mod hostile;
 mod import;
 mod interrupt;
