@@ -11,6 +11,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod entra;
 pub mod exit;
 pub mod http;
 pub mod import;

@@ -252,6 +252,16 @@ pub struct ServeArgs {
     /// Path the SCIM resources live under.
     #[arg(long, value_name = "PATH", default_value = "/scim/v2")]
     pub base_path: String,
+    /// `scheme://host[:port]` clients reach the endpoint at (e.g. behind a reverse proxy),
+    /// used in `Location` and `meta.location`; default: the address a request arrived on.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Connections served at once; one more is answered 503 and closed.
+    #[arg(long, value_name = "N", default_value_t = crate::reference::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Users and groups stored at most; a create beyond it is answered 507.
+    #[arg(long, value_name = "N", default_value_t = crate::reference::DEFAULT_MAX_RESOURCES)]
+    pub max_resources: usize,
     /// Misbehave on purpose, to see what a run reports for a broken endpoint: a comma-separated
     /// list of case-sensitive-ops, remove-members-wipes-all, string-booleans-rejected,
     /// filter-miss-404, manager-as-string, ignore-pathless-dotted-keys, members-not-excluded,

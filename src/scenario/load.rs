@@ -55,6 +55,27 @@ pub fn parse_scenario(file: &str, source: &str, builtin: bool) -> Result<Scenari
     }
 }
 
+/// Parses a JSON document of another kind (a mapping profile) with the same located
+/// syntax and duplicate-key errors as a scenario file.
+pub(crate) fn parse_document(file: &str, source: &str) -> Result<Value, ScenarioErrors> {
+    let doc: Value = serde_json::from_str(source).map_err(|e| syntax_error(file, source, &e))?;
+    let locator = Locator::new(source);
+    let issues = duplicate_key_issues(&locator, &doc);
+    if issues.is_empty() {
+        Ok(doc)
+    } else {
+        Err(locate_all(file, source, &issues))
+    }
+}
+
+/// Turns pointer-located issues found in `source` into file-located errors, in file order.
+pub(crate) fn locate_all(file: &str, source: &str, issues: &[Issue]) -> ScenarioErrors {
+    let locator = Locator::new(source);
+    let mut errors: Vec<ScenarioError> = issues.iter().map(|i| locate(file, &locator, i)).collect();
+    errors.sort_by_key(|e| (e.line, e.column));
+    errors.into()
+}
+
 /// Parses every source, then checks that scenario names are unique across them.
 pub fn load_sources(sources: &[SourceFile]) -> Result<Vec<Scenario>, ScenarioErrors> {
     let mut scenarios = Vec::with_capacity(sources.len());

@@ -79,14 +79,19 @@ fn keep(_: &Call, _: &mut Answer) {}
 
 /// Starts the reference endpoint behind `front` on a free loopback port.
 pub async fn spawn(front: Front, token: &str) -> RunningServer {
-    let inner = reference::router(ServerConfig::new(token));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    // The inner endpoint is not on a socket of its own: tell it the front's address.
+    let public_url = format!("http://{}", listener.local_addr().expect("local address"));
+    let inner = reference::router(ServerConfig {
+        public_url: Some(public_url),
+        ..ServerConfig::new(token)
+    });
     let app = Router::new().fallback(move |request: Request| {
         let inner = inner.clone();
         async move { relay(inner, front, request).await }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
     reference::spawn_app(listener, app, "/scim/v2")
         .await
         .expect("serve front")
