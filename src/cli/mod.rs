@@ -6,6 +6,7 @@
 pub mod args;
 mod commands;
 pub mod env;
+mod finish;
 mod import;
 pub mod import_args;
 pub mod manual;

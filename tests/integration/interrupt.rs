@@ -335,7 +335,10 @@ async fn a_second_signal_stops_cleanup_and_cleanup_finishes_it() {
     assert_eq!(files.len(), 1, "{files:?}");
     let ledger = files[0].to_str().unwrap().to_string();
     assert!(
-        stdout.contains(&format!("scimreplay cleanup --ledger {ledger}")),
+        stdout.contains(&format!(
+            "scimreplay cleanup --ledger {ledger} --target {}",
+            server.uri()
+        )),
         "names the command with the ledger's path:\n{stdout}"
     );
     let saved = scimreplay::run::ledger::read(&files[0]).unwrap();
@@ -349,7 +352,7 @@ async fn a_second_signal_stops_cleanup_and_cleanup_finishes_it() {
         .expect(1)
         .mount(&server)
         .await;
-    let finish = cli(&["cleanup", "--ledger", &ledger]).await;
+    let finish = cli(&["cleanup", "--ledger", &ledger, "--target", &server.uri()]).await;
     assert_eq!(
         finish.outcome,
         Outcome::Passed,
@@ -364,7 +367,7 @@ async fn a_second_signal_stops_cleanup_and_cleanup_finishes_it() {
     );
     let saved = scimreplay::run::ledger::read(&files[0]).unwrap();
     assert!(saved.outstanding.is_empty() && saved.closed);
-    let again = cli(&["cleanup", "--ledger", &ledger]).await;
+    let again = cli(&["cleanup", "--ledger", &ledger, "--target", &server.uri()]).await;
     assert_eq!(again.outcome, Outcome::Passed);
     assert!(
         again.stdout.contains("nothing left to delete"),
@@ -437,7 +440,14 @@ async fn one_signal_stops_the_cleanup_command_and_keeps_the_ledger() {
         .map(|l| format!("{l}\n"))
         .collect::<String>(),
     );
-    let mut cleanup = Spawned::start(&["cleanup", "--ledger", ledger.to_str().unwrap()]);
+    let uri = server.uri();
+    let mut cleanup = Spawned::start(&[
+        "cleanup",
+        "--ledger",
+        ledger.to_str().unwrap(),
+        "--target",
+        &uri,
+    ]);
     wait_for(&server, "DELETE", Duration::from_secs(10)).await;
     cleanup.signal("INT");
     let (code, stdout) = cleanup.exit(Duration::from_secs(3));

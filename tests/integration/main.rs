@@ -9,6 +9,7 @@ mod cli;
 mod exit_codes;
 mod faults;
 mod foreign;
+mod hardening;
 mod hostile;
 mod import;
 mod interrupt;
