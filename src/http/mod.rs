@@ -3,6 +3,8 @@
 pub mod client;
 mod decode;
 pub mod exchange;
+mod scrub;
+pub mod extra;
 pub mod secret;
 pub mod target;
 

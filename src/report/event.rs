@@ -6,7 +6,7 @@
 //! without cloning). Every reporter matches every variant: a new event does not compile
 //! until each reporter has decided what to do with it.
 
-use crate::run::report::{CleanupReport, RunReport, ScenarioResult};
+use crate::model::{CleanupReport, RunReport, ScenarioResult};
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;

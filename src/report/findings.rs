@@ -9,9 +9,9 @@
 
 use crate::check::describe_assertion;
 use crate::check::outcome::CheckOutcome;
+use crate::model::{RunReport, StepResult, StepStatus};
 use crate::report::event::{ReportError, Reporter, RunEvent};
 use crate::report::json::write_atomically;
-use crate::run::report::{RunReport, StepResult, StepStatus};
 use crate::scenario::model::{Scenario, Severity, Step};
 use std::collections::HashMap;
 use std::fmt;

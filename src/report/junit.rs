@@ -5,12 +5,12 @@
 //! terminal detail block, so a CI page shows what a developer would see locally.
 //! quick-junit does the XML escaping (and strips control characters).
 
-use crate::report::curl::shell_word;
+use crate::model::{CleanupReport, RunReport, ScenarioResult, StepResult, StepStatus};
+use crate::report::curl::cleanup_command;
 use crate::report::detail::{check_line, step_detail};
 use crate::report::event::ReportError;
 use crate::report::json::write_atomically;
 use crate::report::styles::Styles;
-use crate::run::report::{CleanupReport, RunReport, ScenarioResult, StepResult, StepStatus};
 use crate::scenario::model::Severity;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use std::path::Path;
@@ -156,8 +156,8 @@ fn cleanup_suite(cleanup: &CleanupReport) -> Option<TestSuite> {
         text.push_str("cleanup was interrupted before it finished\n");
     }
     text.push_str(&format!(
-        "finish with: scimreplay cleanup --ledger {}\n",
-        shell_word(&cleanup.ledger)
+        "finish with: {}\n",
+        cleanup_command(&cleanup.ledger, &cleanup.target)
     ));
     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
     status
@@ -176,7 +176,8 @@ fn cleanup_suite(cleanup: &CleanupReport) -> Option<TestSuite> {
 
 /// Attribute values read best on one line.
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::escape::line(&joined).into_owned()
 }
 
 #[cfg(test)]

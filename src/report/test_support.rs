@@ -4,11 +4,11 @@
 
 use crate::check::outcome::CheckOutcome;
 use crate::http::exchange::{Exchange, Fault, FaultKind, REDACTED, ReceivedResponse, SentRequest};
-use crate::report::curl::curl_command;
-use crate::run::report::{
+use crate::model::{
     CleanupReport, FORMAT_VERSION, LeftBehind, RunReport, ScenarioResult, SnapshotResult,
     SnapshotState, StepResult, StepStatus, Summary,
 };
+use crate::report::curl::curl_command;
 use crate::scenario::model::{Dialect, Severity};
 use serde_json::{Value, json};
 
@@ -287,6 +287,7 @@ pub(crate) fn sample_report() -> RunReport {
         scenarios,
         cleanup: CleanupReport {
             ledger: ".scimreplay/ledger 7f3a2c.json".into(),
+            target: BASE.into(),
             deleted: vec!["/Users/u1".into(), "/Users/u2".into()],
             already_gone: vec!["/Users/u3".into()],
             left_behind: vec![LeftBehind {

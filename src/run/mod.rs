@@ -5,7 +5,6 @@ pub mod clock;
 pub mod guard;
 pub mod interrupt;
 pub mod ledger;
-pub mod report;
 pub mod runner;
 pub mod snapshots;
 pub mod track;
@@ -13,13 +12,13 @@ pub mod track;
 use crate::exit::Outcome;
 use crate::http::exchange::FaultKind;
 use crate::http::{Client, ClientOptions, Secret, Target};
+use crate::model::{self as report, FORMAT_VERSION, RunReport, StepStatus, Summary};
 use crate::reference;
 use crate::report::event::{Reporter, RunEvent, RunStarted};
 use crate::scenario::model::Scenario;
 use crate::snapshot::UpdateMode;
 use interrupt::Interrupt;
 use ledger::{Entry, Ledger};
-use report::{FORMAT_VERSION, RunReport, StepStatus, Summary};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -70,106 +69,52 @@ pub enum HarnessError {
 }
 
 /// Runs the plan, feeding `reporter` as results arrive, and returns the final report.
+///
+/// The stages: open a session (endpoint, client, ledger), start the reporter task, run the
+/// scenarios, close the session, assemble the report and hand it to the reporters.
 pub async fn execute(
     plan: RunPlan,
     interrupt: Arc<Interrupt>,
     reporter: Box<dyn Reporter + Send>,
 ) -> Result<RunReport, HarnessError> {
-    let started_at = SystemTime::now();
-    let started = Instant::now();
-    let tag = uuid::Uuid::new_v4().simple().to_string()[..6].to_string();
-    let run_id = format!("{}-{tag}", clock::compact(started_at));
-    let prefix = format!("scimreplay-{tag}-");
-
-    let (server, target, token, target_label, state_dir) = match plan.endpoint {
-        Endpoint::Builtin => {
-            let token = uuid::Uuid::new_v4().simple().to_string();
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .map_err(HarnessError::Reference)?;
-            let server = reference::spawn(listener, reference::ServerConfig::new(token.clone()))
-                .await
-                .map_err(HarnessError::Reference)?;
-            let target = Target::parse(&server.base_url())
-                .map_err(|e| HarnessError::Reference(std::io::Error::other(e.to_string())))?;
-            let dir = std::env::temp_dir().join("scimreplay-builtin");
-            (
-                Some(server),
-                target,
-                Secret::new(token),
-                "builtin reference endpoint".to_string(),
-                dir,
-            )
-        }
-        Endpoint::Remote { target, token } => {
-            let label = target.display();
-            (None, target, token, label, plan.state_dir.join("ledgers"))
-        }
-    };
-    let client = Client::new(target.clone(), Some(token), plan.client)?;
-    let ledger = Ledger::create(
-        &state_dir,
-        Entry::Run {
-            run_id: run_id.clone(),
-            target: target.display(),
-            prefix: prefix.clone(),
-            started_at: clock::rfc3339(started_at),
-        },
-    )?;
+    let identity = RunIdentity::new();
+    let session = Session::open(plan.endpoint, &plan.state_dir, plan.client, &identity).await?;
     let baseline = plan
         .snapshots
         .as_ref()
         .map(|s| s.baseline.clone())
         .unwrap_or_else(|| "(snapshots off)".into());
-
-    let (events, mut receiver) = mpsc::unbounded_channel::<RunEvent>();
-    let mut reporter = reporter;
-    let reporting = tokio::spawn(async move {
-        let mut first_error = None;
-        while let Some(event) = receiver.recv().await {
-            if let Err(e) = reporter.handle(&event) {
-                first_error.get_or_insert(e);
-            }
-        }
-        first_error
-    });
-    let _ = events.send(RunEvent::RunStarted(RunStarted {
-        target: target_label.clone(),
+    let reporting = Reporting::start(reporter);
+    reporting.send(RunEvent::RunStarted(RunStarted {
+        target: session.label.clone(),
         baseline: baseline.clone(),
-        prefix: prefix.clone(),
+        prefix: identity.prefix.clone(),
         scenarios: plan.scenarios.len(),
         jobs: plan.jobs,
     }));
-    let watcher = {
-        let interrupt = Arc::clone(&interrupt);
-        let events = events.clone();
-        tokio::spawn(async move {
-            interrupt.stopped().await;
-            let _ = events.send(RunEvent::Interrupted);
-        })
-    };
-
+    let watcher = reporting.forward_interrupt(&interrupt);
+    let snapshots = plan
+        .snapshots
+        .map(|p| snapshots::Snapshots::new(p, session.target.base(), &identity.prefix));
     let shared = Arc::new(runner::Shared {
-        client,
-        ledger,
+        client: session.client,
+        ledger: session.ledger,
         interrupt: Arc::clone(&interrupt),
-        prefix: prefix.clone(),
-        run_id: run_id.clone(),
+        prefix: identity.prefix.clone(),
+        run_id: identity.run_id.clone(),
         strict: plan.strict,
-        snapshots: plan
-            .snapshots
-            .map(|p| snapshots::Snapshots::new(p, target.base(), &prefix)),
+        snapshots,
     });
     let (scenarios, cleanup) = runner::run_all(
         plan.scenarios,
         Arc::clone(&shared),
         plan.jobs,
-        events.clone(),
+        reporting.sender(),
     )
     .await;
     watcher.abort();
-    let _ = events.send(RunEvent::CleanupFinished(Arc::new(cleanup.clone())));
-    if let Some(server) = server {
+    reporting.send(RunEvent::CleanupFinished(Arc::new(cleanup.clone())));
+    if let Some(server) = session.server {
         server.shutdown().await;
         // The built-in endpoint's objects died with it; its ledger has nothing to finish.
         let _ = std::fs::remove_file(shared.ledger.path());
@@ -179,22 +124,155 @@ pub async fn execute(
     let report = RunReport {
         format_version: FORMAT_VERSION,
         tool: concat!("scimreplay ", env!("CARGO_PKG_VERSION")).to_string(),
-        run_id,
-        prefix,
-        target: target_label,
+        run_id: identity.run_id,
+        prefix: identity.prefix,
+        target: session.label,
         baseline,
-        started_at: clock::rfc3339(started_at),
-        duration_ms: started.elapsed().as_millis() as u64,
+        started_at: clock::rfc3339(identity.started_at),
+        duration_ms: identity.started.elapsed().as_millis() as u64,
         scenarios,
         cleanup,
         summary,
     };
-    let _ = events.send(RunEvent::RunFinished(Arc::new(report.clone())));
-    drop(events);
-    if let Ok(Some(e)) = reporting.await {
-        return Err(e.into());
+    reporting.finish(report).await
+}
+
+/// What names this run: its id, the prefix of everything it creates, when it started.
+struct RunIdentity {
+    run_id: String,
+    prefix: String,
+    started_at: SystemTime,
+    started: Instant,
+}
+
+impl RunIdentity {
+    fn new() -> RunIdentity {
+        let started_at = SystemTime::now();
+        let tag = uuid::Uuid::new_v4().simple().to_string()[..6].to_string();
+        RunIdentity {
+            run_id: format!("{}-{tag}", clock::compact(started_at)),
+            prefix: format!("scimreplay-{tag}-"),
+            started_at,
+            started: Instant::now(),
+        }
     }
-    Ok(report)
+}
+
+/// The endpoint a run talks to, the client for it and the ledger of what it creates.
+struct Session {
+    /// The built-in endpoint, when the run started one.
+    server: Option<reference::RunningServer>,
+    target: Target,
+    /// How reports name the endpoint.
+    label: String,
+    client: Client,
+    ledger: Ledger,
+}
+
+impl Session {
+    /// Starts the built-in endpoint if asked, builds the client and creates the ledger.
+    async fn open(
+        endpoint: Endpoint,
+        state_dir: &std::path::Path,
+        options: ClientOptions,
+        identity: &RunIdentity,
+    ) -> Result<Session, HarnessError> {
+        let (server, target, token, label, ledger_dir) = match endpoint {
+            Endpoint::Builtin => {
+                let (server, target, token) = start_builtin().await?;
+                let dir = std::env::temp_dir().join("scimreplay-builtin");
+                let label = "builtin reference endpoint".to_string();
+                (Some(server), target, token, label, dir)
+            }
+            Endpoint::Remote { target, token } => {
+                let label = target.display();
+                (None, target, token, label, state_dir.join("ledgers"))
+            }
+        };
+        let client = Client::new(target.clone(), Some(token), options)?;
+        let ledger = Ledger::create(
+            &ledger_dir,
+            Entry::Run {
+                run_id: identity.run_id.clone(),
+                target: target.display(),
+                prefix: identity.prefix.clone(),
+                started_at: clock::rfc3339(identity.started_at),
+            },
+        )?;
+        Ok(Session {
+            server,
+            target,
+            label,
+            client,
+            ledger,
+        })
+    }
+}
+
+/// The built-in reference endpoint on a free loopback port, with a random token.
+async fn start_builtin() -> Result<(reference::RunningServer, Target, Secret), HarnessError> {
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(HarnessError::Reference)?;
+    let server = reference::spawn(listener, reference::ServerConfig::new(token.clone()))
+        .await
+        .map_err(HarnessError::Reference)?;
+    let target = Target::parse(&server.base_url())
+        .map_err(|e| HarnessError::Reference(std::io::Error::other(e.to_string())))?;
+    Ok((server, target, Secret::new(token)))
+}
+
+/// The one task that owns the reporters, and the channel that feeds it.
+struct Reporting {
+    events: mpsc::UnboundedSender<RunEvent>,
+    task: tokio::task::JoinHandle<Option<crate::report::event::ReportError>>,
+}
+
+impl Reporting {
+    fn start(mut reporter: Box<dyn Reporter + Send>) -> Reporting {
+        let (events, mut receiver) = mpsc::unbounded_channel::<RunEvent>();
+        let task = tokio::spawn(async move {
+            let mut first_error = None;
+            while let Some(event) = receiver.recv().await {
+                if let Err(e) = reporter.handle(&event) {
+                    first_error.get_or_insert(e);
+                }
+            }
+            first_error
+        });
+        Reporting { events, task }
+    }
+
+    fn sender(&self) -> mpsc::UnboundedSender<RunEvent> {
+        self.events.clone()
+    }
+
+    fn send(&self, event: RunEvent) {
+        // The reporter task only ends once every sender is gone.
+        let _ = self.events.send(event);
+    }
+
+    /// A task that tells the reporters when the run is interrupted.
+    fn forward_interrupt(&self, interrupt: &Arc<Interrupt>) -> tokio::task::JoinHandle<()> {
+        let interrupt = Arc::clone(interrupt);
+        let events = self.sender();
+        tokio::spawn(async move {
+            interrupt.stopped().await;
+            let _ = events.send(RunEvent::Interrupted);
+        })
+    }
+
+    /// Sends the final report, waits for the reporters, and returns the report or the first
+    /// reporter error.
+    async fn finish(self, report: RunReport) -> Result<RunReport, HarnessError> {
+        self.send(RunEvent::RunFinished(Arc::new(report.clone())));
+        drop(self.events);
+        if let Ok(Some(e)) = self.task.await {
+            return Err(e.into());
+        }
+        Ok(report)
+    }
 }
 
 /// The exit outcome of a finished run.

@@ -9,15 +9,15 @@ use super::cleanup;
 use super::guard;
 use super::interrupt::Interrupt;
 use super::ledger::{Entry, Ledger};
-use super::report::{
-    CleanupReport, LeftBehind, ScenarioResult, SnapshotResult, SnapshotState, StepResult,
-    StepStatus,
-};
 use super::track::{self, Tracked};
 use crate::check::Verdict;
 use crate::check::outcome::CheckOutcome;
 use crate::http::exchange::{Exchange, Fault, FaultKind, SentRequest};
 use crate::http::{Client, OutgoingRequest};
+use crate::model::{
+    CleanupReport, LeftBehind, ScenarioResult, SnapshotResult, SnapshotState, StepResult,
+    StepStatus,
+};
 use crate::report::event::RunEvent;
 use crate::scenario::model::{CaptureSource, Expect, Method, RequestSpec, Scenario, Step};
 use crate::template::{Builtins, Context, RenderError, render_capture, render_step};
@@ -59,6 +59,7 @@ pub async fn run_all(
     let mut results: Vec<(usize, ScenarioResult)> = Vec::new();
     let mut cleanup_report = CleanupReport {
         ledger: shared.ledger.path().display().to_string(),
+        target: shared.client.target().display(),
         ..CleanupReport::default()
     };
     while let Some(joined) = tasks.join_next().await {

@@ -2,7 +2,7 @@
 //! transcript, compare it with the baseline, and mark the steps whose section drifted.
 
 use super::SnapshotPlan;
-use super::report::{SnapshotResult, SnapshotState, StepResult, StepStatus};
+use crate::model::{SnapshotResult, SnapshotState, StepResult, StepStatus};
 use crate::normalize::Normalizer;
 use crate::scenario::model::Scenario;
 use crate::snapshot::{self, Policy, Store, UpdateMode};

@@ -3,7 +3,7 @@
 use super::SnapshotError;
 use super::format::{Section, SectionDiff, canonical, section_diffs};
 use super::store::{self, Store, Stored};
-use crate::run::report::{SnapshotResult, SnapshotState};
+use crate::model::{SnapshotResult, SnapshotState};
 use std::path::{Path, PathBuf};
 
 /// What a run may write to the snapshot directory.
