@@ -161,7 +161,7 @@ pub async fn start(
         // Raw quotes in request lines (the SCIM Validator's filters) are accepted, as the
         // reference endpoint accepts them, instead of hyper's bare 400.
         None => tokio::spawn(async move {
-            axum::serve(crate::reference::LenientListener(listener), app)
+            axum::serve(LenientListener(listener), app)
                 .with_graceful_shutdown(shutdown)
                 .await
         }),
@@ -491,6 +491,32 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+/// A TCP listener whose connections go through the reference endpoint's lenient request-line
+/// rewriting (raw quotes accepted).
+struct LenientListener(TcpListener);
+
+impl axum::serve::Listener for LenientListener {
+    type Io = crate::reference::LenientStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.0.accept().await {
+                Ok((stream, addr)) => {
+                    let _ = stream.set_nodelay(true);
+                    return (crate::reference::LenientStream::new(stream), addr);
+                }
+                // Out of file descriptors or similar: back off instead of spinning.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
 }
 
 /// The receiving end of the relay as a body stream.
