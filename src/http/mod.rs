@@ -3,8 +3,8 @@
 pub mod client;
 mod decode;
 pub mod exchange;
-mod scrub;
 pub mod extra;
+mod scrub;
 pub mod secret;
 pub mod target;
 
