@@ -217,6 +217,12 @@ fn set_json(set: &MappingSet) -> Value {
     json!({ "mappings": mappings, "matching": matching })
 }
 
+/// The built-in default profile, built once.
+pub fn builtin() -> &'static Profile {
+    static DEFAULT: std::sync::OnceLock<Profile> = std::sync::OnceLock::new();
+    DEFAULT.get_or_init(Profile::default_mappings)
+}
+
 /// Reads a profile file.
 pub fn load(path: &Path) -> Result<Profile, ScenarioErrors> {
     let file = path.display().to_string();

@@ -80,5 +80,6 @@ pub(super) fn step(id: String, note: &str, request: RequestSpec, expect: Expect)
         expect,
         capture: BTreeMap::new(),
         no_snapshot: false,
+        fallback: None,
     }
 }

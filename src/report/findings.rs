@@ -202,6 +202,8 @@ mod tests {
             tags: Vec::new(),
             vars: Default::default(),
             steps: Vec::new(),
+            directory: Default::default(),
+            source_steps: Vec::new(),
             origin: Default::default(),
         };
         let assertion = |pointer: &str, predicate| JsonAssertion {

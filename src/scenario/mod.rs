@@ -3,6 +3,7 @@
 
 pub mod builtin;
 pub mod error;
+pub mod expand;
 pub mod load;
 pub mod locate;
 pub mod model;

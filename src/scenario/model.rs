@@ -31,7 +31,15 @@ pub struct Scenario {
     /// Scenario variables, overridable with `--var key=value`.
     #[serde(default)]
     pub vars: BTreeMap<String, String>,
+    /// The steps to send: raw requests as written and `entra` actions rendered for the
+    /// active mapping profile (`scenario::expand`).
     pub steps: Vec<Step>,
+    /// The directory objects `entra` steps act on.
+    #[serde(skip)]
+    pub directory: crate::entra::Directory,
+    /// The steps as written, from which `steps` is rendered.
+    #[serde(skip)]
+    pub source_steps: Vec<SourceStep>,
     /// Where the scenario came from; filled in by the loader.
     #[serde(skip)]
     pub origin: Origin,
@@ -96,6 +104,28 @@ impl fmt::Display for Dialect {
     }
 }
 
+/// A step as written in the file: a raw request, or an Entra action.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SourceStep {
+    Request(Step),
+    Entra(EntraStep),
+}
+
+/// An `entra` step: an action on named directory objects, rendered per profile and dialect.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EntraStep {
+    pub id: String,
+    pub note: Option<String>,
+    pub action: crate::entra::Action,
+    /// True when the step only sets up the scenario's subject: a refused full create is
+    /// retried with the required attributes only (a fallback setup).
+    pub setup: bool,
+    /// Merged into the first rendered request's expectations: `status` and
+    /// `status_impact` replace, `checks` and `json` add.
+    pub expect: Expect,
+    pub no_snapshot: bool,
+}
+
 /// One request and what its answer must look like.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Step {
@@ -113,6 +143,10 @@ pub struct Step {
     /// Leave this step's exchange out of the snapshot (e.g. a response that is random).
     #[serde(default, skip_serializing_if = "is_false")]
     pub no_snapshot: bool,
+    /// For a setup create: the create with required attributes only, sent when the endpoint
+    /// refuses this one.
+    #[serde(skip)]
+    pub fallback: Option<Box<Step>>,
 }
 
 fn is_false(b: &bool) -> bool {

@@ -5,13 +5,15 @@
 //! exact key or value, suggest the key that was meant, and so that as many problems as
 //! possible are reported in one go.
 
+mod entra;
 mod expect;
 mod refs;
 mod step;
 
 use super::error::did_you_mean;
 use super::locate::escape_token;
-use super::model::{Dialect, Evidence, Scenario, Step};
+use super::model::{Dialect, Evidence, Scenario, SourceStep};
+use crate::entra::Directory;
 use refs::Scope;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,6 +49,7 @@ const TOP_KEYS: &[&str] = &[
     "dialect",
     "tags",
     "vars",
+    "directory",
     "steps",
 ];
 
@@ -83,11 +86,19 @@ pub(crate) fn scenario(doc: &Value) -> Result<Scenario, Vec<Issue>> {
         .and_then(|v| c.choice(v, "/dialect", "dialect", DIALECTS));
     let tags = c.string_list(map, "", "tags", is_name);
     let vars = map.get("vars").map(|v| c.vars(v)).unwrap_or_default();
-    let steps = c.required(map, "", "steps").and_then(|v| c.steps(v, &vars));
+    let directory = match map.get("directory") {
+        Some(v) => c.directory(v, &Scope::new(vars.keys().cloned().collect(), &[])),
+        None => Directory::default(),
+    };
+    let steps = c.required(map, "", "steps").and_then(|v| {
+        // With an invalid dialect, steps are still checked (as if `default`).
+        let d = dialect.unwrap_or(Dialect::Default);
+        c.steps(v, &vars, (&directory, d))
+    });
     c.duplicate_tags(&tags);
     match (name, summary, dialect, steps) {
-        (Some(name), Some(summary), Some(dialect), Some(steps)) if c.issues.is_empty() => {
-            Ok(Scenario {
+        (Some(name), Some(summary), Some(dialect), Some(source_steps)) if c.issues.is_empty() => {
+            let mut s = Scenario {
                 name,
                 summary,
                 description,
@@ -96,9 +107,15 @@ pub(crate) fn scenario(doc: &Value) -> Result<Scenario, Vec<Issue>> {
                 dialect,
                 tags,
                 vars,
-                steps,
+                steps: Vec::new(),
+                directory,
+                source_steps,
                 origin: Default::default(),
-            })
+            };
+            match super::expand::expand(&mut s, crate::entra::profile::builtin()) {
+                Ok(()) => Ok(s),
+                Err(e) => Err(vec![e.issue(&s)]),
+            }
         }
         _ => Err(c.issues),
     }
@@ -344,7 +361,12 @@ impl Checker {
         out
     }
 
-    fn steps(&mut self, value: &Value, vars: &BTreeMap<String, String>) -> Option<Vec<Step>> {
+    fn steps(
+        &mut self,
+        value: &Value,
+        vars: &BTreeMap<String, String>,
+        ctx: (&Directory, Dialect),
+    ) -> Option<Vec<SourceStep>> {
         let items = self.array(value, "/steps", "`steps`")?;
         if items.is_empty() {
             self.fail("/steps", "a scenario needs at least one step", None);
@@ -355,9 +377,18 @@ impl Checker {
         let mut steps = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             scope.enter_step(i);
-            if let Some(s) = self.step(item, i, &scope, &mut ids) {
-                steps.push(s);
-            }
+            let step = match item.as_object().filter(|m| m.contains_key("entra")) {
+                Some(map) => {
+                    self.step = map.get("id").and_then(Value::as_str).map(str::to_string);
+                    let ptr = format!("/steps/{i}");
+                    self.entra_step(map, &ptr, &scope, &mut ids, i, ctx)
+                        .map(SourceStep::Entra)
+                }
+                None => self
+                    .step(item, i, &scope, &mut ids)
+                    .map(SourceStep::Request),
+            };
+            steps.extend(step);
             self.step = None;
         }
         (steps.len() == items.len()).then_some(steps)
@@ -438,7 +469,7 @@ mod tests {
     fn an_unrelated_unknown_key_lists_the_known_ones() {
         let src = doc(r#""name": "x", "summary": "s", "dialect": "any", "zzz": 1"#);
         let hint = "known keys here: `name`, `summary`, `description`, `behaviours`, `source`, \
-                    `dialect`, `tags`, `vars`, `steps`";
+                    `dialect`, `tags`, `vars`, `directory`, `steps`";
         expect_error(&src, "\"zzz\"", "unknown key `zzz`", Some(hint));
     }
 

@@ -44,11 +44,12 @@ impl Scope {
             .iter()
             .map(|step| {
                 let id = step.get("id").and_then(Value::as_str).map(str::to_string);
-                let names = step
+                let mut names: Vec<String> = step
                     .get("capture")
                     .and_then(Value::as_object)
                     .map(|m| m.keys().cloned().collect())
                     .unwrap_or_default();
+                names.extend(entra_capture(step));
                 (id, names)
             })
             .collect();
@@ -95,6 +96,20 @@ impl Scope {
         }
         names
     }
+}
+
+/// The id an `entra` create step captures: `<object>_id`.
+fn entra_capture(step: &Value) -> Option<String> {
+    let action = step.get("entra")?;
+    let key = match action.get("action")?.as_str()? {
+        "create-user" => "user",
+        "create-group" => "group",
+        _ => return None,
+    };
+    action
+        .get(key)?
+        .as_str()
+        .map(crate::entra::directory::id_var)
 }
 
 impl Checker {

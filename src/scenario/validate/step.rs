@@ -75,10 +75,11 @@ impl Checker {
             expect: expect?,
             capture: capture?,
             no_snapshot: no_snapshot?,
+            fallback: None,
         })
     }
 
-    fn step_id(
+    pub(super) fn step_id(
         &mut self,
         value: &Value,
         pointer: &str,

@@ -1,0 +1,238 @@
+//! Rendering a scenario's steps for a mapping profile: raw requests are kept as written,
+//! `entra` steps become the requests Entra sends for that profile and the scenario's
+//! dialect (`entra::render`), folding the directory state from step to step.
+//!
+//! An update that changes no mapped attribute renders to nothing (Entra sends nothing);
+//! an action that needs a mapping the profile lacks makes the whole scenario not
+//! applicable to that profile (its subject is not provisioned at all).
+
+use super::model::{Scenario, SourceStep, Step};
+use super::validate::{Issue, Target};
+use crate::entra::{self, Action, Profile, RenderErrorKind};
+use std::collections::BTreeSet;
+
+/// Why a scenario cannot be rendered for a profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExpandError {
+    /// The profile does not map what a step needs: the scenario does not apply.
+    NotApplicable { step: String, reason: String },
+    /// A rendered step id repeats another step's id.
+    DuplicateId { step: String, id: String },
+}
+
+impl ExpandError {
+    /// A one-line reason for reports.
+    pub fn reason(&self) -> String {
+        match self {
+            ExpandError::NotApplicable { step, reason } => format!("step `{step}`: {reason}"),
+            ExpandError::DuplicateId { step, id } => {
+                format!("step `{step}` renders a step `{id}` that another step also has")
+            }
+        }
+    }
+
+    /// The load-time issue for the default profile, located at the step.
+    pub(crate) fn issue(&self, scenario: &Scenario) -> Issue {
+        let step = match self {
+            ExpandError::NotApplicable { step, .. } | ExpandError::DuplicateId { step, .. } => step,
+        };
+        let index = scenario
+            .source_steps
+            .iter()
+            .position(|s| source_id(s) == step);
+        let hint = match self {
+            ExpandError::NotApplicable { .. } => {
+                "declare the source attribute the action needs in `directory`"
+            }
+            ExpandError::DuplicateId { .. } => {
+                "rename the step: an action renders `<id>`, `<id>-read` and `<id>-2`"
+            }
+        };
+        Issue {
+            pointer: index.map(|i| format!("/steps/{i}/id")).unwrap_or_default(),
+            target: Target::Value,
+            step: Some(step.clone()),
+            message: self.reason(),
+            hint: Some(hint.into()),
+        }
+    }
+}
+
+fn source_id(step: &SourceStep) -> &str {
+    match step {
+        SourceStep::Request(s) => &s.id,
+        SourceStep::Entra(e) => &e.id,
+    }
+}
+
+/// Renders `scenario.steps` from its source steps for `profile`.
+pub fn expand(scenario: &mut Scenario, profile: &Profile) -> Result<(), ExpandError> {
+    let mut dir = scenario.directory.clone();
+    let mut steps: Vec<Step> = Vec::new();
+    for source in &scenario.source_steps {
+        let e = match source {
+            SourceStep::Request(s) => {
+                steps.push(s.clone());
+                continue;
+            }
+            SourceStep::Entra(e) => e,
+        };
+        let rendered = match entra::render(&e.id, &e.action, &dir, profile, scenario.dialect) {
+            Ok(r) => r,
+            Err(err) if err.kind == RenderErrorKind::NoChange => Vec::new(),
+            Err(err) => {
+                return Err(ExpandError::NotApplicable {
+                    step: e.id.clone(),
+                    reason: err.message,
+                });
+            }
+        };
+        let first = steps.len();
+        steps.extend(rendered);
+        if let Some(step) = steps.get_mut(first) {
+            merge(step, e);
+            if e.setup {
+                step.fallback = fallback(&e.action, &dir, profile, step);
+            }
+        }
+        for step in &mut steps[first..] {
+            step.no_snapshot |= e.no_snapshot;
+        }
+        entra::apply(&mut dir, &e.action);
+    }
+    let mut seen = BTreeSet::new();
+    for s in &steps {
+        if !seen.insert(s.id.clone()) {
+            let owner = scenario
+                .source_steps
+                .iter()
+                .find(|src| matches!(src, SourceStep::Entra(e) if s.id.starts_with(&e.id)))
+                .map_or(s.id.clone(), |src| source_id(src).to_string());
+            return Err(ExpandError::DuplicateId {
+                step: owner,
+                id: s.id.clone(),
+            });
+        }
+    }
+    scenario.steps = steps;
+    Ok(())
+}
+
+/// The step's own `note` and `expect` refine the first rendered request.
+fn merge(step: &mut Step, e: &super::model::EntraStep) {
+    if let Some(note) = &e.note {
+        step.note = Some(note.clone());
+    }
+    if !e.expect.status.is_empty() {
+        step.expect.status = e.expect.status.clone();
+    }
+    if e.expect.status_impact.is_some() {
+        step.expect.status_impact = e.expect.status_impact.clone();
+    }
+    for c in &e.expect.checks {
+        if !step.expect.checks.iter().any(|x| x.name == c.name) {
+            step.expect.checks.push(c.clone());
+        } else if let Some(x) = step.expect.checks.iter_mut().find(|x| x.name == c.name) {
+            x.severity = c.severity;
+        }
+    }
+    step.expect.json.extend(e.expect.json.iter().cloned());
+}
+
+/// The required-attributes create a setup falls back to, when it differs from the full one.
+fn fallback(
+    action: &Action,
+    dir: &entra::Directory,
+    profile: &Profile,
+    full: &Step,
+) -> Option<Box<Step>> {
+    let mut minimal = entra::minimal_create(action, dir, profile)?;
+    if minimal.request.body == full.request.body {
+        return None;
+    }
+    minimal.id = full.id.clone();
+    minimal.expect = full.expect.clone();
+    minimal.no_snapshot = full.no_snapshot;
+    Some(Box::new(minimal))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entra::Target;
+    use crate::scenario::load::parse_scenario;
+
+    const SCENARIO: &str = r#"{
+  "name": "t", "summary": "s", "dialect": "default", "vars": {"domain": "example.com"},
+  "directory": {"users": {"alice": {"userPrincipalName": "{{run.prefix}}a@{{domain}}",
+      "givenName": "Alice", "surname": "Smith", "jobTitle": "CEO"}}},
+  "steps": [
+    {"id": "create", "entra": {"action": "create-user", "user": "alice"}, "setup": true},
+    {"id": "title", "entra": {"action": "update-user", "user": "alice", "set": {"jobTitle": "CTO"}}},
+    {"id": "raw", "request": {"method": "GET", "path": "/Users/{{alice_id}}"}}
+  ]
+}"#;
+
+    #[test]
+    fn entra_steps_render_for_the_default_profile_and_follow_a_trimmed_one() {
+        let mut s = parse_scenario("t.json", SCENARIO, false).unwrap();
+        let ids: Vec<&str> = s.steps.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["create", "create-read", "title", "title-read", "raw"]);
+        let body = s.steps[0].request.body.as_ref().unwrap();
+        assert_eq!(body["title"], "CEO");
+        let fallback = s.steps[0]
+            .fallback
+            .as_ref()
+            .expect("a setup create has a fallback");
+        assert!(
+            fallback
+                .request
+                .body
+                .as_ref()
+                .unwrap()
+                .get("title")
+                .is_none()
+        );
+
+        let mut p = Profile::default_mappings();
+        p.users.remove(&Target::Attr("title".into()));
+        expand(&mut s, &p).unwrap();
+        let ids: Vec<&str> = s.steps.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["create", "create-read", "raw"],
+            "an update of an unmapped attribute sends nothing"
+        );
+        assert!(
+            s.steps[0]
+                .request
+                .body
+                .as_ref()
+                .unwrap()
+                .get("title")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn bad_entra_steps_are_located() {
+        let bad = SCENARIO.replace(
+            "\"user\": \"alice\"}, \"setup\"",
+            "\"user\": \"alicia\"}, \"setup\"",
+        );
+        let e = parse_scenario("t.json", &bad, false)
+            .unwrap_err()
+            .into_vec();
+        assert_eq!(e[0].message, "no user `alicia` in the directory");
+        assert_eq!(e[0].hint.as_deref(), Some("did you mean `alice`?"));
+        assert_eq!(e[0].line, 6);
+        let any = SCENARIO.replace("\"dialect\": \"default\"", "\"dialect\": \"any\"");
+        let e = parse_scenario("t.json", &any, false)
+            .unwrap_err()
+            .into_vec();
+        assert_eq!(
+            e[0].message,
+            "`update-user` is sent differently in each dialect"
+        );
+    }
+}

@@ -1,0 +1,399 @@
+//! Validation of a scenario's `directory` (Entra users and groups by source attribute) and
+//! of its `entra` steps (actions on those objects).
+
+use super::refs::Scope;
+use super::{Checker, Target, child, one_of};
+use crate::entra::action::NAMES;
+use crate::entra::directory::{is_object_name, source_value};
+use crate::entra::{Action, Directory, Expectation, Group, Resource, User};
+use crate::scenario::error::did_you_mean;
+use crate::scenario::model::{Dialect, EntraStep};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+const DIRECTORY_KEYS: &[&str] = &["users", "groups"];
+const ENTRA_STEP_KEYS: &[&str] = &["id", "note", "entra", "setup", "expect", "no_snapshot"];
+
+impl Checker {
+    /// The `directory` object.
+    pub(super) fn directory(&mut self, value: &Value, scope: &Scope) -> Directory {
+        let mut dir = Directory::default();
+        let Some(map) = self.object(value, "/directory", "`directory`") else {
+            return dir;
+        };
+        self.keys(map, "/directory", DIRECTORY_KEYS);
+        for (kind, ptr) in [
+            ("users", "/directory/users"),
+            ("groups", "/directory/groups"),
+        ] {
+            let Some(objects) = map
+                .get(kind)
+                .and_then(|v| self.object(v, ptr, "objects by name"))
+            else {
+                continue;
+            };
+            for (name, v) in objects {
+                let at = child(ptr, name);
+                if !is_object_name(name) {
+                    let hint = "use lowercase letters, digits and `_`, starting with a letter";
+                    self.push(
+                        &at,
+                        Target::Key,
+                        format!("invalid object name `{name}`"),
+                        Some(hint.into()),
+                    );
+                    continue;
+                }
+                let Some(attrs) = self.object(v, &at, "source attributes") else {
+                    continue;
+                };
+                let (values, refs) = self.source_attributes(attrs, &at, scope, kind == "users");
+                if kind == "users" {
+                    let mut u = User {
+                        attributes: values,
+                        ..User::default()
+                    };
+                    u.manager = refs.first().cloned();
+                    dir.users.insert(name.clone(), u);
+                } else {
+                    let g = Group {
+                        attributes: values,
+                        members: refs,
+                        ..Group::default()
+                    };
+                    dir.groups.insert(name.clone(), g);
+                }
+            }
+        }
+        self.directory_refs(&dir);
+        dir
+    }
+
+    /// Source attributes; `manager` (users) and `members` (groups) name other objects.
+    fn source_attributes(
+        &mut self,
+        attrs: &Map<String, Value>,
+        at: &str,
+        scope: &Scope,
+        user: bool,
+    ) -> (BTreeMap<String, Option<String>>, Vec<String>) {
+        let mut values = BTreeMap::new();
+        let mut refs = Vec::new();
+        let name = at.rsplit('/').next().unwrap_or("").to_string();
+        for (k, v) in attrs {
+            let ptr = child(at, k);
+            if user && k == "manager" {
+                refs.extend(self.string(v, &ptr, "the name of the manager (a user)"));
+            } else if !user && k == "members" {
+                let items = self.array(v, &ptr, "member user names").unwrap_or(&[]);
+                for (i, item) in items.iter().enumerate() {
+                    refs.extend(self.string(item, &format!("{ptr}/{i}"), "a user name"));
+                }
+            } else if k.eq_ignore_ascii_case("IsSoftDeleted") {
+                self.push(
+                    &ptr,
+                    Target::Key,
+                    "`IsSoftDeleted` is computed by Entra".into(),
+                    Some("use the `disable-user` action to soft-delete a user".into()),
+                );
+            } else {
+                match source_value(v) {
+                    Ok(value) => {
+                        if let Some(text) = &value {
+                            self.template(text, &ptr, false, scope);
+                        }
+                        values.insert(k.clone(), value);
+                    }
+                    Err(e) => self.fail(&ptr, e, None),
+                }
+            }
+        }
+        if !values.keys().any(|k| k == "objectId") {
+            values.insert("objectId".into(), Some(format!("{{{{uuid.{name}}}}}")));
+        }
+        (values, refs)
+    }
+
+    fn directory_refs(&mut self, dir: &Directory) {
+        for (name, u) in &dir.users {
+            if let Some(m) = &u.manager {
+                if !dir.users.contains_key(m) {
+                    let at = format!("/directory/users/{name}/manager");
+                    self.fail(
+                        &at,
+                        format!("no user `{m}` in the directory"),
+                        self.hint_object(m, dir.users.keys()),
+                    );
+                }
+            }
+        }
+        for (name, g) in &dir.groups {
+            for (i, m) in g.members.iter().enumerate() {
+                if !dir.users.contains_key(m) {
+                    let at = format!("/directory/groups/{name}/members/{i}");
+                    self.fail(
+                        &at,
+                        format!("no user `{m}` in the directory"),
+                        self.hint_object(m, dir.users.keys()),
+                    );
+                }
+            }
+        }
+    }
+
+    fn hint_object<'a>(
+        &self,
+        name: &str,
+        known: impl Iterator<Item = &'a String>,
+    ) -> Option<String> {
+        let known: Vec<&str> = known.map(String::as_str).collect();
+        did_you_mean(name, &known).or_else(|| Some("declare it under `directory`".into()))
+    }
+
+    /// One `entra` step.
+    pub(super) fn entra_step(
+        &mut self,
+        map: &Map<String, Value>,
+        ptr: &str,
+        scope: &Scope,
+        ids: &mut BTreeMap<String, usize>,
+        index: usize,
+        ctx: (&Directory, Dialect),
+    ) -> Option<EntraStep> {
+        self.keys(map, ptr, ENTRA_STEP_KEYS);
+        let id = self
+            .required(map, ptr, "id")
+            .and_then(|v| self.step_id(v, &child(ptr, "id"), index, ids));
+        let note = self.optional_string(map, ptr, "note");
+        let at = child(ptr, "entra");
+        let action = self
+            .required(map, ptr, "entra")
+            .and_then(|v| self.action(v, &at, ctx.0));
+        let flag = |c: &mut Checker, key: &str| match map.get(key) {
+            Some(v) => c.boolean(v, &child(ptr, key), &format!("`{key}`")),
+            None => Some(false),
+        };
+        let setup = flag(self, "setup");
+        let no_snapshot = flag(self, "no_snapshot");
+        let expect = match map.get("expect") {
+            Some(v) => self.expect(v, &child(ptr, "expect"), scope),
+            None => Some(Default::default()),
+        };
+        let action = action?;
+        if ctx.1 == Dialect::Any && !action.dialect_neutral() {
+            self.fail(
+                &child(&at, "action"),
+                format!("`{}` is sent differently in each dialect", action.name()),
+                Some("set the scenario's `dialect` to `default` or `aadOptscim062020`".into()),
+            );
+            return None;
+        }
+        Some(EntraStep {
+            id: id?,
+            note,
+            action,
+            setup: setup?,
+            expect: expect?,
+            no_snapshot: no_snapshot?,
+        })
+    }
+
+    fn action(&mut self, value: &Value, ptr: &str, dir: &Directory) -> Option<Action> {
+        let map = self.object(value, ptr, "an Entra action")?;
+        let name = self
+            .required(map, ptr, "action")
+            .and_then(|v| self.string(v, &child(ptr, "action"), "an action name"))?;
+        let keys: &[&str] = match name.as_str() {
+            "probe" => &["action", "resource"],
+            "match-user" => &["action", "user", "expect"],
+            "update-user" => &["action", "user", "set"],
+            "set-manager" => &["action", "user", "manager"],
+            "create-user" | "disable-user" | "enable-user" | "delete-user" | "clear-manager" => {
+                &["action", "user"]
+            }
+            "match-group" => &["action", "group", "expect"],
+            "rename-group" => &["action", "group", "to"],
+            "add-members" | "remove-members" => &["action", "group", "users"],
+            "create-group" | "delete-group" => &["action", "group"],
+            _ => {
+                let hint = did_you_mean(&name, NAMES).or_else(|| Some(one_of(NAMES)));
+                self.fail(
+                    &child(ptr, "action"),
+                    format!("unknown Entra action `{name}`"),
+                    hint,
+                );
+                return None;
+            }
+        };
+        self.keys(map, ptr, keys);
+        let user = |c: &mut Checker, key: &str| c.object_ref(map, ptr, key, dir, true);
+        let group = |c: &mut Checker| c.object_ref(map, ptr, "group", dir, false);
+        let action = match name.as_str() {
+            "probe" => {
+                let r = [("users", Resource::User), ("groups", Resource::Group)];
+                let resource = match map.get("resource") {
+                    Some(v) => self.choice(v, &child(ptr, "resource"), "resource", &r)?,
+                    None => Resource::User,
+                };
+                Action::Probe { resource }
+            }
+            "match-user" => Action::MatchUser {
+                user: user(self, "user")?,
+                expect: self.expectation(map, ptr)?,
+            },
+            "create-user" => Action::CreateUser {
+                user: user(self, "user")?,
+            },
+            "update-user" => {
+                let u = user(self, "user")?;
+                let set = self.required(map, ptr, "set").and_then(|v| {
+                    self.object(v, &child(ptr, "set"), "changed source attributes")
+                })?;
+                let mut out = BTreeMap::new();
+                for (k, v) in set {
+                    match source_value(v) {
+                        Ok(value) => {
+                            out.insert(k.clone(), value);
+                        }
+                        Err(e) => self.fail(&child(&child(ptr, "set"), k), e, None),
+                    }
+                }
+                Action::UpdateUser { user: u, set: out }
+            }
+            "disable-user" => Action::DisableUser {
+                user: user(self, "user")?,
+            },
+            "enable-user" => Action::EnableUser {
+                user: user(self, "user")?,
+            },
+            "delete-user" => Action::DeleteUser {
+                user: user(self, "user")?,
+            },
+            "clear-manager" => Action::ClearManager {
+                user: user(self, "user")?,
+            },
+            "set-manager" => {
+                let u = user(self, "user")?;
+                let manager = match map.get("manager") {
+                    Some(_) => Some(user(self, "manager")?),
+                    None => None,
+                };
+                if manager.is_none() && dir.users.get(&u).is_some_and(|x| x.manager.is_none()) {
+                    self.fail(
+                        ptr,
+                        format!("user `{u}` has no manager in the directory"),
+                        Some("name one with `manager`".into()),
+                    );
+                    return None;
+                }
+                Action::SetManager { user: u, manager }
+            }
+            "match-group" => Action::MatchGroup {
+                group: group(self)?,
+                expect: self.expectation(map, ptr)?,
+            },
+            "create-group" => Action::CreateGroup {
+                group: group(self)?,
+            },
+            "delete-group" => Action::DeleteGroup {
+                group: group(self)?,
+            },
+            "rename-group" => {
+                let g = group(self)?;
+                let to = self
+                    .required(map, ptr, "to")
+                    .and_then(|v| self.string(v, &child(ptr, "to"), "the new displayName"))?;
+                Action::RenameGroup { group: g, to }
+            }
+            _ => {
+                let g = group(self)?;
+                let users = self.member_list(map, ptr, dir, &g)?;
+                if name == "add-members" {
+                    Action::AddMembers { group: g, users }
+                } else {
+                    Action::RemoveMembers { group: g, users }
+                }
+            }
+        };
+        Some(action)
+    }
+
+    fn expectation(&mut self, map: &Map<String, Value>, ptr: &str) -> Option<Option<Expectation>> {
+        let options = [("none", Expectation::None), ("one", Expectation::One)];
+        match map.get("expect") {
+            Some(v) => self
+                .choice(v, &child(ptr, "expect"), "match expectation", &options)
+                .map(Some),
+            None => Some(None),
+        }
+    }
+
+    fn object_ref(
+        &mut self,
+        map: &Map<String, Value>,
+        ptr: &str,
+        key: &str,
+        dir: &Directory,
+        user: bool,
+    ) -> Option<String> {
+        let at = child(ptr, key);
+        let name = self
+            .required(map, ptr, key)
+            .and_then(|v| self.string(v, &at, "an object name"))?;
+        let (known, what): (Vec<&String>, &str) = if user {
+            (dir.users.keys().collect(), "user")
+        } else {
+            (dir.groups.keys().collect(), "group")
+        };
+        if known.iter().any(|k| **k == name) {
+            return Some(name);
+        }
+        let hint = self.hint_object(&name, known.into_iter());
+        self.fail(&at, format!("no {what} `{name}` in the directory"), hint);
+        None
+    }
+
+    /// `users` of a member action; defaults to the group's directory members.
+    fn member_list(
+        &mut self,
+        map: &Map<String, Value>,
+        ptr: &str,
+        dir: &Directory,
+        group: &str,
+    ) -> Option<Vec<String>> {
+        let Some(v) = map.get("users") else {
+            let members = dir
+                .groups
+                .get(group)
+                .map(|g| g.members.clone())
+                .unwrap_or_default();
+            if members.is_empty() {
+                self.fail(
+                    ptr,
+                    format!("group `{group}` has no members in the directory"),
+                    Some("list them in `users`".into()),
+                );
+                return None;
+            }
+            return Some(members);
+        };
+        let at = child(ptr, "users");
+        let items = self.array(v, &at, "user names")?;
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let item_at = format!("{at}/{i}");
+            let name = self.string(item, &item_at, "a user name")?;
+            if !dir.users.contains_key(&name) {
+                let hint = self.hint_object(&name, dir.users.keys());
+                self.fail(&item_at, format!("no user `{name}` in the directory"), hint);
+                return None;
+            }
+            out.push(name);
+        }
+        if out.is_empty() {
+            self.fail(&at, "at least one user is needed", None);
+            return None;
+        }
+        Some(out)
+    }
+}
