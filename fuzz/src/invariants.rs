@@ -126,6 +126,86 @@ pub fn template(data: &[u8]) {
     }
 }
 
+/// A list response in the shapes that once made the normalizer exponential or quadratic,
+/// driven by the bytes: unordered arrays nested up to 40 deep, up to 4 000 learned ids, and
+/// element orders chosen by the input. The transcript is the same every time and no learned
+/// id survives in an id position.
+pub fn normalizer_shapes(data: &[u8]) {
+    let byte = |i: usize| data.get(i).copied().unwrap_or(0) as usize;
+    let depth = byte(0) % 41;
+    let count = (byte(1) << 4 | byte(2) >> 4) % 4_001;
+    let order = &data[data.len().min(3)..];
+    let flip = |i: usize| {
+        order
+            .get(i % order.len().max(1))
+            .is_some_and(|b| b & 1 == 1)
+    };
+    let id = |i: usize| format!("sid-{i}-zq");
+    let nested = |start: usize| {
+        let mut v = serde_json::json!({"value": id(start % count.max(1))});
+        for d in 0..depth {
+            let leaf = serde_json::json!({"value": id((start + d + 1) % count.max(1))});
+            let pair = if flip(start + d) {
+                [leaf, v]
+            } else {
+                [v, leaf]
+            };
+            v = serde_json::json!({"display": format!("level {d}"), "members": pair});
+        }
+        v
+    };
+    let resources: Vec<Value> = (0..count)
+        .map(|i| {
+            let emails = [
+                serde_json::json!({"value": format!("{i}@a.example")}),
+                serde_json::json!({"value": format!("{i}@b.example")}),
+            ];
+            let emails = if flip(i) {
+                [emails[1].clone(), emails[0].clone()]
+            } else {
+                emails
+            };
+            let members = if i < 4 { vec![nested(i)] } else { vec![] };
+            serde_json::json!({"id": id(i), "userName": format!("{PREFIX}u{i}"),
+                "emails": emails, "members": members})
+        })
+        .collect();
+    let body = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": count, "Resources": resources});
+    let text = body.to_string();
+    let exchange = Exchange {
+        request: SentRequest {
+            method: "GET".into(),
+            url: format!("{BASE}/Users"),
+            path: "/Users".into(),
+            headers: Vec::new(),
+            body: None,
+        },
+        response: Some(ReceivedResponse {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/scim+json".into())],
+            body: text,
+            json: Some(body),
+            body_problem: None,
+            truncated: false,
+            elapsed_ms: 1,
+        }),
+        fault: None,
+        retries: Vec::new(),
+        retry_stopped: None,
+    };
+    let normalizer = Normalizer::new(BASE, PREFIX);
+    let steps = [("list", &exchange)];
+    let first = normalizer.transcript("shapes", &steps);
+    assert_eq!(
+        first,
+        normalizer.transcript("shapes", &steps),
+        "not deterministic"
+    );
+    assert!(!first.contains("sid-"), "a learned id survived:\n{first}");
+}
+
 /// The normalizer turns any exchange into a transcript, the same one every time.
 pub fn normalizer(data: &[u8]) {
     let (head, body) = data.split_at(data.len().min(2));

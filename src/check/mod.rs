@@ -117,6 +117,7 @@ fn evaluate_response(
     }
     let ctx = named::Ctx {
         kind,
+        path: &request.path,
         response,
         json: json.as_ref().ok().copied(),
     };

@@ -56,6 +56,10 @@ pub const KNOWN: &[CheckInfo] = &[
         name: "entra.no-nulls",
         description: "no JSON null anywhere in the body",
     },
+    CheckInfo {
+        name: "entra.same-resource",
+        description: "a 2xx answer with a body to a write of one resource is that resource: its id is the id in the request path",
+    },
 ];
 
 /// Looks a check up by exact name.

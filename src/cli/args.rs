@@ -43,6 +43,16 @@ pub enum Command {
     Cleanup(CleanupArgs),
     /// Serve the built-in reference SCIM endpoint (for developing a client or an endpoint).
     Serve(ServeArgs),
+    /// Record a client's traffic through a proxy in front of an endpoint, as a scenario.
+    Record(Box<super::record_args::RecordArgs>),
+    /// Turn a SCIM Validator export or a HAR file into scenario files.
+    Import(super::import_args::ImportArgs),
+    /// Print a shell completion script for bash, zsh, fish or powershell.
+    ///
+    /// e.g. `scimreplay completions bash > ~/.local/share/bash-completion/completions/scimreplay`
+    Completions(super::manual::CompletionsArgs),
+    /// Print the man page, or write one page per subcommand with `--out-dir`.
+    Man(super::manual::ManArgs),
 }
 
 /// Which scenarios to load and pick.
@@ -74,7 +84,9 @@ pub enum ColorChoice {
     /// Colour when the stream is a terminal and `NO_COLOR` is not set.
     #[default]
     Auto,
+    /// Always colour.
     Always,
+    /// Never colour.
     Never,
 }
 
@@ -146,6 +158,10 @@ pub struct RunArgs {
     /// Do not verify TLS certificates (testing only).
     #[arg(long)]
     pub insecure: bool,
+    /// Add a header to every request (`Name: Value`, repeatable), for a firewall that needs
+    /// one Entra does not send; the value is never printed.
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
     /// Longest `Retry-After` (seconds) honoured on a 429 before giving up on that request.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub max_retry_wait: u64,
@@ -208,20 +224,31 @@ pub struct CleanupArgs {
     /// Sweep the endpoint for users and groups whose name starts with PREFIX (needs --target).
     #[arg(long, value_name = "PREFIX", requires = "target")]
     pub prefix: Option<String>,
-    /// Tenant URL (default: the one recorded in the ledger).
+    /// Tenant URL to clean up (required: the token only goes to an endpoint named here; ledgers
+    /// recorded for another endpoint are skipped, or refused when named with --ledger).
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
     /// Actually delete what the sweep found (without it, only list).
     #[arg(long)]
     pub yes: bool,
+    /// With --prefix: leave objects created less than this many minutes ago (by their
+    /// meta.created), and objects whose age the endpoint does not give, since a run in
+    /// progress elsewhere may still be using them; 0 sweeps everything the prefix matches.
+    #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+    pub min_age: u64,
+    /// Environment variable that holds the bearer token.
     #[arg(long, value_name = "NAME", default_value = "SCIMREPLAY_TOKEN")]
     pub token_env: String,
+    /// Folder holding the run ledgers.
     #[arg(long, value_name = "DIR", default_value = ".scimreplay")]
     pub state_dir: PathBuf,
+    /// Per-request timeout in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     pub timeout: f64,
+    /// Trust this CA certificate (PEM) in addition to the built-in roots.
     #[arg(long, value_name = "FILE")]
     pub cacert: Option<PathBuf>,
+    /// Do not verify TLS certificates (testing only).
     #[arg(long)]
     pub insecure: bool,
 }
@@ -240,6 +267,16 @@ pub struct ServeArgs {
     /// Path the SCIM resources live under.
     #[arg(long, value_name = "PATH", default_value = "/scim/v2")]
     pub base_path: String,
+    /// `scheme://host[:port]` clients reach the endpoint at (e.g. behind a reverse proxy),
+    /// used in `Location` and `meta.location`; default: the address a request arrived on.
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Connections served at once; one more is answered 503 and closed.
+    #[arg(long, value_name = "N", default_value_t = crate::reference::DEFAULT_MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Users and groups stored at most; a create beyond it is answered 507.
+    #[arg(long, value_name = "N", default_value_t = crate::reference::DEFAULT_MAX_RESOURCES)]
+    pub max_resources: usize,
     /// Misbehave on purpose, to see what a run reports for a broken endpoint: a comma-separated
     /// list of case-sensitive-ops, remove-members-wipes-all, string-booleans-rejected,
     /// filter-miss-404, manager-as-string, ignore-pathless-dotted-keys, members-not-excluded,

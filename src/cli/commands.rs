@@ -282,9 +282,10 @@ pub async fn cleanup(args: CleanupArgs, env: &Environment, out: Out, mut err: Ou
             Ok(c) => c,
             Err(e) => return fail_input(&mut err, e.into()),
         };
-        return super::sweep::sweep(&client, prefix, args.yes, out, err).await;
+        let min_age = std::time::Duration::from_secs(args.min_age.saturating_mul(60));
+        return super::sweep::sweep(&client, prefix, args.yes, min_age, out, err).await;
     }
-    super::sweep::finish_ledgers(&args, token, options, out, err).await
+    super::finish::finish_ledgers(&args, token, options, out, err).await
 }
 
 /// `scimreplay serve`.
@@ -314,9 +315,26 @@ pub async fn serve(args: ServeArgs, env: &Environment, mut out: Out, mut err: Ou
         Some(Err(e)) => return fail_input(&mut err, e.into()),
         None => crate::reference::Faults::default(),
     };
+    let public_url = match args
+        .public_url
+        .as_deref()
+        .map(crate::reference::parse_public_url)
+    {
+        Some(Ok(url)) => Some(url),
+        Some(Err(e)) => {
+            return fail_input(&mut err, InputError(format!("error: --public-url: {e}")));
+        }
+        None => None,
+    };
     let config = crate::reference::ServerConfig {
         rate_limit: args.rate_limit,
         base_path: args.base_path.clone(),
+        public_url,
+        max_connections: args.max_connections,
+        store_limits: crate::reference::StoreLimits {
+            max_resources: args.max_resources,
+            ..crate::reference::StoreLimits::default()
+        },
         faults,
         ..crate::reference::ServerConfig::new(token)
     };

@@ -5,7 +5,7 @@ use super::env::Environment;
 use crate::http::{ClientOptions, RetryPolicy, Secret, Target};
 use crate::run::{Endpoint, RunPlan, SnapshotPlan};
 use crate::scenario::model::{Dialect, Scenario};
-use crate::snapshot::UpdateMode;
+use crate::snapshot::{UpdateMode, valid_name};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -101,16 +101,31 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
         }
     };
     let cacert_pem = read_cacert(args.cacert.as_ref())?;
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| {
+            crate::http::extra::parse(h).map_err(|e| InputError(format!("error: --header {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let client = ClientOptions {
         timeout,
         cacert_pem,
         insecure: args.insecure,
+        headers,
         retry: RetryPolicy {
             max_retries: 3,
             max_wait: Duration::from_secs(args.max_retry_wait),
         },
         ..ClientOptions::default()
     };
+    if let Some(name) = args.baseline.as_deref().filter(|n| !valid_name(n)) {
+        return Err(InputError(format!(
+            "error: invalid --baseline `{}`: use letters, digits, `-`, `_` and `.`, not starting \
+             with `.`, at most 100 characters (it names a folder under the snapshot directory)",
+            crate::escape::line(name)
+        )));
+    }
     let snapshots = (!args.no_snapshots).then(|| {
         let baseline = args.baseline.clone().unwrap_or_else(|| match &endpoint {
             Endpoint::Builtin => "reference".to_string(),

@@ -27,6 +27,9 @@ pub struct ClientOptions {
     pub insecure: bool,
     /// 429 handling.
     pub retry: RetryPolicy,
+    /// Headers added to every request (`--header`); a scenario's own header of the same
+    /// name wins. Shown redacted.
+    pub headers: Vec<(String, String)>,
 }
 
 /// How 429 answers are waited out.
@@ -50,6 +53,7 @@ impl Default for ClientOptions {
                 max_retries: 3,
                 max_wait: Duration::from_secs(10),
             },
+            headers: Vec::new(),
         }
     }
 }
@@ -97,7 +101,6 @@ impl Client {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(options.timeout)
             .connect_timeout(options.connect_timeout)
-            .user_agent(concat!("scimreplay/", env!("CARGO_PKG_VERSION")))
             .pool_max_idle_per_host(32);
         if let Some(pem) = &options.cacert_pem {
             let certs = reqwest::Certificate::from_pem_bundle(pem)
@@ -229,6 +232,16 @@ impl Client {
             builder = builder.header(reqwest::header::CONTENT_TYPE, ENTRA_REQUEST_CONTENT_TYPE);
             headers.push(("Content-Type".into(), ENTRA_REQUEST_CONTENT_TYPE.into()));
         }
+        let own = |name: &str| {
+            request
+                .headers
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(name))
+        };
+        for (name, value) in self.options.headers.iter().filter(|(k, _)| !own(k)) {
+            builder = builder.header(name.as_str(), value.as_str());
+            headers.push((name.clone(), REDACTED.to_string()));
+        }
         for (name, value) in &request.headers {
             builder = builder.header(name.as_str(), value.as_str());
             headers.push((name.clone(), value.clone()));
@@ -309,8 +322,9 @@ impl Client {
 }
 
 fn scrub_response(mut r: ReceivedResponse, token: &Secret) -> ReceivedResponse {
-    if r.body.contains(token.expose()) {
-        r.body = token.scrub(&r.body);
+    let scrubbed = token.scrub(&r.body);
+    if scrubbed != r.body {
+        r.body = scrubbed;
         r.json = serde_json::from_str(&r.body).ok();
     }
     for (_, v) in r.headers.iter_mut() {

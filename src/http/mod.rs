@@ -3,6 +3,8 @@
 pub mod client;
 mod decode;
 pub mod exchange;
+pub mod extra;
+mod scrub;
 pub mod secret;
 pub mod target;
 

@@ -10,10 +10,11 @@ use serde_json::{Map, Value};
 
 use super::AppState;
 use super::attr::Kind;
-use super::error::{ScimError, ScimType, scim_json};
+use super::error::{ScimError, ScimType, excerpt, scim_json};
 use super::eval::EvalOptions;
 use super::list::{self, ListQuery, RunOptions};
 use super::patch::{self, PatchOptions, ops::OpOptions};
+use super::quota::{Weight, weight};
 use super::render::{Projection, RenderOptions, location, render};
 use super::resource::{IngestOptions, ingest};
 use super::store::{CommitError, Stored};
@@ -121,7 +122,11 @@ fn add_header(response: &mut Response, name: header::HeaderName, value: &str) {
 }
 
 fn not_found(kind: Kind, id: &str) -> ScimError {
-    ScimError::not_found(format!("{} `{id}` not found", kind.resource_type()))
+    ScimError::not_found(format!(
+        "{} `{}` not found",
+        kind.resource_type(),
+        excerpt(id)
+    ))
 }
 
 fn commit_error(kind: Kind, id: &str, err: CommitError) -> ScimError {
@@ -157,6 +162,17 @@ fn check_if_match(headers: &HeaderMap, stored: &Stored) -> Result<(), ScimError>
     }
 }
 
+/// Refuses a body too big to store by itself: its weight, its member count (413).
+fn check_size(ctx: &Ctx<'_>, body: &Map<String, Value>) -> Result<Weight, ScimError> {
+    let w = weight(body);
+    let members = body
+        .get("members")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    ctx.state.quota.check_size(w, members)?;
+    Ok(w)
+}
+
 /// Every member must carry an id, and new ones must name an existing User or Group.
 fn check_members(
     ctx: &Ctx<'_>,
@@ -186,7 +202,7 @@ fn check_members(
             return Err(ScimError::bad_request(ScimType::InvalidValue, detail));
         };
         if !known.contains(id) && !store.users.contains(id) && !store.groups.contains(id) {
-            let detail = format!("member `{id}` is not the id of a User or Group");
+            let detail = format!("member `{}` is not the id of a User or Group", excerpt(id));
             return Err(ScimError::bad_request(ScimType::InvalidValue, detail));
         }
     }
@@ -197,6 +213,9 @@ fn check_members(
 pub fn create(ctx: &Ctx<'_>, kind: Kind, body: Value) -> Result<Response, ScimError> {
     let body = ingest(kind, body, ctx.ingest_options())?;
     check_members(ctx, None, &body)?;
+    let w = check_size(ctx, &body)?;
+    let quota = &ctx.state.quota;
+    quota.reserve_new(w.total)?;
     let store = &ctx.state.store;
     let now = now_rfc3339();
     let n = store.next();
@@ -213,7 +232,10 @@ pub fn create(ctx: &Ctx<'_>, kind: Kind, body: Value) -> Result<Response, ScimEr
     let stored = store
         .collection(kind)
         .insert(stored, allow_duplicates)
-        .map_err(|e| commit_error(kind, &id, e))?;
+        .map_err(|e| {
+            quota.release(w.total);
+            commit_error(kind, &id, e)
+        })?;
     ctx.resource(StatusCode::CREATED, kind, &stored)
 }
 
@@ -316,7 +338,9 @@ pub fn patch(ctx: &Ctx<'_>, kind: Kind, id: &str, body: &Value) -> Result<Respon
         Ok((new_body != current.body).then_some(new_body))
     })?;
     if faults.empty_group_deleted && members_touched && is_empty_group(&stored) {
-        ctx.state.store.groups.remove(id);
+        if let Some(removed) = ctx.state.store.groups.remove(id) {
+            ctx.state.quota.release(weight(&removed.body).total);
+        }
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     if members_touched {
@@ -350,13 +374,19 @@ fn update(
         let Some(body) = change(&current)? else {
             return Ok(current);
         };
+        let (old, new) = (weight(&current.body).total, check_size(ctx, &body)?.total);
+        ctx.state.quota.resize(old, new)?;
         match store
             .collection(kind)
             .commit(&current, body, now_rfc3339(), store.next())
         {
             Ok(updated) => return Ok(updated),
-            Err(CommitError::Stale) => continue,
-            Err(err) => return Err(commit_error(kind, id, err)),
+            Err(err) => {
+                ctx.state.quota.undo_resize(old, new);
+                if err != CommitError::Stale {
+                    return Err(commit_error(kind, id, err));
+                }
+            }
         }
     }
     Err(commit_error(kind, id, CommitError::Stale))
@@ -367,10 +397,11 @@ pub fn delete(ctx: &Ctx<'_>, kind: Kind, id: &str) -> Result<Response, ScimError
     let store = &ctx.state.store;
     let current = ctx.load(kind, id)?;
     check_if_match(ctx.headers, &current)?;
-    store
+    let removed = store
         .collection(kind)
         .remove(id)
         .ok_or_else(|| not_found(kind, id))?;
+    ctx.state.quota.release(weight(&removed.body).total);
     let now = now_rfc3339();
     store.groups.rewrite_each(
         |group| {
@@ -388,6 +419,9 @@ pub fn delete(ctx: &Ctx<'_>, kind: Kind, id: &str) -> Result<Response, ScimError
                 .cloned()
                 .collect();
             body.insert("members".into(), Value::Array(kept));
+            ctx.state
+                .quota
+                .shrink(weight(&group.body).total, weight(&body).total);
             Some(body)
         },
         &now,

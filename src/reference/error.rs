@@ -129,6 +129,16 @@ impl IntoResponse for ScimError {
     }
 }
 
+/// Client text quoted in a `detail`, cut to its first 200 characters so a huge filter or
+/// path does not come back as a huge error.
+pub fn excerpt(text: &str) -> String {
+    const MAX: usize = 200;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}… ({} bytes)", &text[..cut], text.len()),
+        None => text.to_string(),
+    }
+}
+
 /// A response carrying `body` as `application/scim+json`.
 pub fn scim_json(status: StatusCode, body: &Value) -> Response {
     // Serializing a `Value` cannot fail; the fallback keeps the no-panic rule anyway.
@@ -152,6 +162,15 @@ mod tests {
         assert_eq!(err.body(true)["status"], json!(409));
         assert_eq!(err.body(false)["scimType"], json!("uniqueness"));
         assert_eq!(err.body(false)["schemas"], json!([scim::ERROR]));
+    }
+
+    #[test]
+    fn excerpts_keep_short_text_and_cut_long_text_on_a_char_boundary() {
+        assert_eq!(excerpt("userName eq \"a\""), "userName eq \"a\"");
+        let long = "é".repeat(5000);
+        let cut = excerpt(&long);
+        assert!(cut.starts_with(&"é".repeat(200)) && cut.ends_with("(10000 bytes)"));
+        assert!(cut.len() < 500);
     }
 
     #[test]

@@ -61,8 +61,9 @@ type Visit<'a> = dyn Fn(&AttrPath, &mut dyn FnMut(&Value, bool) -> bool) -> bool
 
 fn eval(filter: &Filter, visit: &Visit<'_>) -> bool {
     match filter {
-        Filter::And(a, b) => eval(a, visit) && eval(b, visit),
-        Filter::Or(a, b) => eval(a, visit) || eval(b, visit),
+        // Chains are n-ary nodes, so recursion only follows nesting (at most `MAX_DEPTH`).
+        Filter::And(terms) => terms.iter().all(|t| eval(t, visit)),
+        Filter::Or(terms) => terms.iter().any(|t| eval(t, visit)),
         Filter::Not(inner) => !eval(inner, visit),
         Filter::Present(attr) => visit(attr, &mut |v, _| is_assigned(v)),
         Filter::Compare { attr, op, value } => match (op, value) {
@@ -216,7 +217,7 @@ pub enum Hint {
 /// Candidates found this way are still checked against the whole filter.
 pub fn index_hint(filter: &Filter, kind: Kind) -> Option<Hint> {
     match filter {
-        Filter::And(a, b) => index_hint(a, kind).or_else(|| index_hint(b, kind)),
+        Filter::And(terms) => terms.iter().find_map(|t| index_hint(t, kind)),
         Filter::Compare {
             attr,
             op: CompareOp::Eq,
@@ -356,6 +357,31 @@ mod tests {
         assert!(check(&format!(r#"{ent}:manager.value eq "u-2002""#)));
         assert!(check(r#"manager eq "u-2002""#));
         assert!(check(r#"department eq "sales""#));
+    }
+
+    /// A chain as long as the limits allow is parsed, evaluated and dropped on a thread
+    /// with a small stack: nothing recurses once per term.
+    #[test]
+    fn longest_allowed_chain_needs_no_stack_per_term() {
+        use crate::reference::filter::MAX_FILTER_TERMS;
+        let worker = std::thread::Builder::new().stack_size(96 * 1024).spawn(|| {
+            let and_chain = vec!["a pr"; MAX_FILTER_TERMS].join(" and ");
+            let or_chain = vec!["title pr"; MAX_FILTER_TERMS - 1].join(" or ");
+            let or_chain = format!("{or_chain} or userName pr");
+            let results: Vec<bool> = [and_chain, or_chain]
+                .iter()
+                .map(|text| {
+                    let filter = parse_filter(Kind::User, text);
+                    filter.is_ok_and(|f| matches(&f, Kind::User, &alice(), EvalOptions::default()))
+                })
+                .collect();
+            results
+        });
+        let results = worker.ok().map(|w| w.join());
+        assert!(
+            matches!(results, Some(Ok(ref r)) if r == &[false, true]),
+            "{results:?}"
+        );
     }
 
     #[test]

@@ -2,7 +2,11 @@
 //!
 //! Beyond the RFC it accepts Entra's matching form `emails[type eq "work"].value eq "x"`
 //! (a value path followed by a sub-attribute and a comparison) and the legacy unquoted
-//! value (`externalId eq jyoung`). Parsing never panics; deep nesting is refused.
+//! value (`externalId eq jyoung`). Parsing never panics and is bounded: a filter longer
+//! than [`MAX_FILTER_BYTES`], with more than [`MAX_FILTER_TERMS`] comparisons or nested
+//! deeper than [`MAX_DEPTH`] is refused. A chain of `and`/`or` terms is one n-ary node,
+//! so parsing, evaluating and dropping a filter recurse only as deep as its parentheses
+//! and value paths nest, never as deep as it is long.
 
 use std::fmt;
 
@@ -13,8 +17,10 @@ use super::attr::{Kind, split_urn};
 /// A parsed filter expression.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
-    And(Box<Filter>, Box<Filter>),
-    Or(Box<Filter>, Box<Filter>),
+    /// Every term holds (two or more terms, in the order written).
+    And(Vec<Filter>),
+    /// Some term holds (two or more terms, in the order written).
+    Or(Vec<Filter>),
     Not(Box<Filter>),
     Compare {
         attr: AttrPath,
@@ -63,15 +69,32 @@ impl fmt::Display for FilterError {
     }
 }
 
-/// Nesting deeper than this is refused rather than risking the stack.
-const MAX_DEPTH: usize = 32;
+/// Nesting (parentheses, `not (…)`, value paths) deeper than this is refused.
+pub const MAX_DEPTH: usize = 32;
+
+/// Filters and paths longer than this (in bytes) are refused; Entra's are under 300.
+pub const MAX_FILTER_BYTES: usize = 16 * 1024;
+
+/// Filters with more comparisons (`eq`, `pr`, value paths, …) than this are refused.
+pub const MAX_FILTER_TERMS: usize = 1000;
+
+fn too_long(len: usize) -> FilterError {
+    FilterError {
+        offset: MAX_FILTER_BYTES,
+        message: format!("the filter is {len} bytes long; at most {MAX_FILTER_BYTES} are accepted"),
+    }
+}
 
 /// Parses a `filter` query parameter.
 pub fn parse_filter(kind: Kind, input: &str) -> Result<Filter, FilterError> {
+    if input.len() > MAX_FILTER_BYTES {
+        return Err(too_long(input.len()));
+    }
     let mut parser = Parser {
         src: input,
         pos: 0,
         depth: 0,
+        terms: 0,
         kind,
     };
     let filter = parser.or_expr()?;
@@ -84,10 +107,14 @@ pub fn parse_filter(kind: Kind, input: &str) -> Result<Filter, FilterError> {
 
 /// Parses a PATCH `path` (an attribute path with an optional value filter).
 pub fn parse_path(kind: Kind, input: &str) -> Result<AttrPath, FilterError> {
+    if input.len() > MAX_FILTER_BYTES {
+        return Err(too_long(input.len()));
+    }
     let mut parser = Parser {
         src: input.trim(),
         pos: 0,
         depth: 0,
+        terms: 0,
         kind,
     };
     let path = parser.attr_path()?;
@@ -101,6 +128,7 @@ struct Parser<'a> {
     src: &'a str,
     pos: usize,
     depth: usize,
+    terms: usize,
     kind: Kind,
 }
 
@@ -154,32 +182,41 @@ impl Parser<'_> {
         if self.depth > MAX_DEPTH {
             return Err(self.error("filter nests too deeply"));
         }
-        let mut left = self.and_expr()?;
+        let mut terms = vec![self.and_expr()?];
         loop {
             self.skip_ws();
             if !self.at_keyword("or") {
                 break;
             }
             self.pos += 2;
-            let right = self.and_expr()?;
-            left = Filter::Or(Box::new(left), Box::new(right));
+            terms.push(self.and_expr()?);
         }
         self.depth -= 1;
-        Ok(left)
+        Ok(join(terms, Filter::Or))
     }
 
     fn and_expr(&mut self) -> Result<Filter, FilterError> {
-        let mut left = self.unary()?;
+        let mut terms = vec![self.unary()?];
         loop {
             self.skip_ws();
             if !self.at_keyword("and") {
                 break;
             }
             self.pos += 3;
-            let right = self.unary()?;
-            left = Filter::And(Box::new(left), Box::new(right));
+            terms.push(self.unary()?);
         }
-        Ok(left)
+        Ok(join(terms, Filter::And))
+    }
+
+    /// Counts one comparison against [`MAX_FILTER_TERMS`].
+    fn count_term(&mut self) -> Result<(), FilterError> {
+        self.terms += 1;
+        if self.terms > MAX_FILTER_TERMS {
+            return Err(self.error(format!(
+                "the filter has more than {MAX_FILTER_TERMS} comparisons"
+            )));
+        }
+        Ok(())
     }
 
     fn unary(&mut self) -> Result<Filter, FilterError> {
@@ -263,6 +300,7 @@ impl Parser<'_> {
     }
 
     fn attr_expr(&mut self) -> Result<Filter, FilterError> {
+        self.count_term()?;
         let attr = self.attr_path()?;
         self.skip_ws();
         let ends_here = matches!(self.peek(), None | Some(')') | Some(']'))
@@ -290,7 +328,7 @@ impl Parser<'_> {
             "lt" => CompareOp::Lt,
             "le" => CompareOp::Le,
             _ => {
-                let message = format!("unknown operator `{word}`");
+                let message = format!("unknown operator `{}`", super::error::excerpt(&word));
                 return Err(FilterError {
                     offset: op_start,
                     message,
@@ -357,6 +395,16 @@ impl Parser<'_> {
     }
 }
 
+/// One term stays itself; several become one n-ary node.
+fn join(mut terms: Vec<Filter>, node: fn(Vec<Filter>) -> Filter) -> Filter {
+    if terms.len() == 1 {
+        if let Some(only) = terms.pop() {
+            return only;
+        }
+    }
+    node(terms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,29 +440,32 @@ mod tests {
     #[test]
     fn operators_and_keywords_are_case_insensitive() {
         let filter = parse(r#"userName EQ "a" AND active Eq True"#);
-        let Filter::And(_, right) = filter else {
+        let Filter::And(terms) = filter else {
             panic!("expected and")
         };
         assert!(matches!(
-            *right,
-            Filter::Compare {
-                op: CompareOp::Eq,
-                value: Value::Bool(true),
-                ..
-            }
+            terms.as_slice(),
+            [
+                _,
+                Filter::Compare {
+                    op: CompareOp::Eq,
+                    value: Value::Bool(true),
+                    ..
+                }
+            ]
         ));
     }
 
     #[test]
     fn and_binds_tighter_than_or_and_not_groups() {
         let filter = parse(r#"a eq 1 or b eq 2 and not (c pr)"#);
-        let Filter::Or(_, right) = filter else {
+        let Filter::Or(terms) = filter else {
             panic!("expected or")
         };
-        let Filter::And(_, not) = *right else {
+        let [_, Filter::And(right)] = terms.as_slice() else {
             panic!("expected and")
         };
-        assert!(matches!(*not, Filter::Not(_)));
+        assert!(matches!(right.as_slice(), [_, Filter::Not(_)]));
     }
 
     #[test]
@@ -495,6 +546,31 @@ mod tests {
         let input = format!("{}a pr{}", "(".repeat(5000), ")".repeat(5000));
         let err = parse_filter(Kind::User, &input).err();
         assert!(err.is_some_and(|e| e.message.contains("too deeply")));
+    }
+
+    #[test]
+    fn filters_are_bounded_by_length_and_terms() {
+        let terms = |n: usize| vec!["a eq 1"; n].join(" or ");
+        assert!(parse_filter(Kind::User, &terms(MAX_FILTER_TERMS)).is_ok());
+        let err = parse_filter(Kind::User, &terms(MAX_FILTER_TERMS + 1)).err();
+        assert!(err.is_some_and(|e| e.message.contains("more than 1000 comparisons")));
+        let long = format!(r#"userName eq "{}""#, "x".repeat(MAX_FILTER_BYTES));
+        let err = parse_filter(Kind::User, &long).err();
+        assert!(err.is_some_and(|e| e.message.contains("at most 16384")));
+        let path = format!("members[{}]", vec!["value pr"; 1200].join(" and "));
+        let err = parse_path(Kind::Group, &path).err();
+        assert!(err.is_some_and(|e| e.message.contains("more than 1000")));
+        let long_path = format!("members[value eq \"{}\"]", "x".repeat(MAX_FILTER_BYTES));
+        assert!(parse_path(Kind::Group, &long_path).is_err());
+    }
+
+    #[test]
+    fn chains_are_one_node_per_operator() {
+        let Filter::Or(terms) = parse(r#"a pr or b pr or (c pr and d pr and e pr) or f pr"#) else {
+            panic!("expected or")
+        };
+        assert_eq!(terms.len(), 4);
+        assert!(matches!(&terms[2], Filter::And(inner) if inner.len() == 3));
     }
 
     #[test]

@@ -1,5 +1,11 @@
-//! The one axum handler: rate limit, authentication, routing, body reading, then the
+//! The one axum handler: authentication, rate limit, routing, body reading, then the
 //! synchronous operation. Every failure becomes a SCIM Error response.
+//!
+//! Authentication comes before the rate limit, so an unauthenticated flood cannot spend
+//! the real clients' tokens. A body must arrive within `body_timeout` (408) and while the
+//! bodies being read at once fit `max_inflight_body_bytes` (503). The operation itself
+//! runs on tokio's blocking pool: a heavy request occupies a thread of its own, never an
+//! async worker that other connections need.
 
 use std::sync::Arc;
 
@@ -9,7 +15,10 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 use serde_json::Value;
 
+use tokio::sync::OwnedSemaphorePermit;
+
 use super::AppState;
+use super::conn::LocalOrigin;
 use super::crud::{self, Ctx};
 use super::discovery;
 use super::error::{ScimError, ScimType, scim_json};
@@ -26,11 +35,11 @@ pub async fn dispatch(State(state): State<Arc<AppState>>, request: Request) -> R
     }
 }
 
-async fn handle(state: &AppState, request: Request) -> Result<Response, ScimError> {
+async fn handle(state: &Arc<AppState>, request: Request) -> Result<Response, ScimError> {
+    check_bearer(request.headers(), &state.config.token)?;
     if let Some(limiter) = &state.limiter {
         limiter.try_acquire().map_err(too_many_requests)?;
     }
-    check_bearer(request.headers(), &state.config.token)?;
     let (parts, body) = request.into_parts();
     let Some(route) = parse_route(parts.uri.path()) else {
         return Err(ScimError::not_found(format!(
@@ -41,29 +50,54 @@ async fn handle(state: &AppState, request: Request) -> Result<Response, ScimErro
     let params = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri)
         .map(|q| q.0)
         .unwrap_or_default();
-    let bytes = if matches!(parts.method, Method::POST | Method::PUT | Method::PATCH) {
-        read_body(&parts.headers, body, state.config.max_body_bytes).await?
+    let has_body = matches!(parts.method, Method::POST | Method::PUT | Method::PATCH);
+    let (bytes, reservation) = if has_body {
+        let (bytes, reservation) = read_body(state, &parts.headers, body).await?;
+        (bytes, Some(reservation))
     } else {
-        Bytes::new()
+        (Bytes::new(), None)
     };
-    let ctx = Ctx {
-        state,
-        base: base_url(&parts.headers, &route.prefix),
-        headers: &parts.headers,
-        params,
-    };
-    serve(&ctx, &parts.method, route.endpoint, &bytes)
+    let base = format!("{}{}", origin(state, &parts), route.prefix);
+    let state = Arc::clone(state);
+    let work = tokio::task::spawn_blocking(move || {
+        let ctx = Ctx {
+            state: &state,
+            base,
+            headers: &parts.headers,
+            params,
+        };
+        let result = serve(&ctx, &parts.method, route.endpoint, &bytes);
+        drop(reservation);
+        result
+    });
+    work.await.unwrap_or_else(|_| {
+        Err(ScimError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the request could not be completed",
+        ))
+    })
 }
 
-fn base_url(headers: &HeaderMap, prefix: &str) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}{prefix}")
+/// `scheme://host:port` for locations: the configured public URL, else the local address
+/// the request came in on; never the client's `Host` header.
+fn origin(state: &AppState, parts: &axum::http::request::Parts) -> String {
+    if let Some(public) = &state.config.public_url {
+        return public.clone();
+    }
+    match parts.extensions.get::<LocalOrigin>() {
+        Some(LocalOrigin(origin)) => origin.clone(),
+        None => "http://localhost".to_string(),
+    }
 }
 
-async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Bytes, ScimError> {
+/// Reads a body within the size limit, the body timeout and the in-flight budget; the
+/// returned permit holds the body's share of the budget until the request is done.
+async fn read_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(Bytes, OwnedSemaphorePermit), ScimError> {
+    let limit = state.config.max_body_bytes;
     let too_large = || {
         ScimError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -76,7 +110,32 @@ async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> Result<Byte
     if declared.is_some_and(|len| len > limit) {
         return Err(too_large());
     }
-    to_bytes(body, limit).await.map_err(|_| too_large())
+    let budget = (state.config.max_inflight_body_bytes / 1024).max(1);
+    let kib = declared.unwrap_or(limit).div_ceil(1024).clamp(1, budget);
+    let kib = u32::try_from(kib).unwrap_or(u32::MAX);
+    let Ok(reservation) = Arc::clone(&state.body_budget).try_acquire_many_owned(kib) else {
+        return Err(ScimError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many request bodies are being received at once; retry shortly",
+        )
+        .with_header(header::RETRY_AFTER, "1"));
+    };
+    let timeout = state.config.body_timeout;
+    match tokio::time::timeout(timeout, to_bytes(body, limit)).await {
+        Ok(Ok(bytes)) => Ok((bytes, reservation)),
+        Ok(Err(_)) if declared.is_some() => Err(ScimError::bad_request(
+            ScimType::InvalidSyntax,
+            "the request body could not be read to its declared length",
+        )),
+        Ok(Err(_)) => Err(too_large()),
+        Err(_) => Err(ScimError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} s",
+                timeout.as_secs_f64()
+            ),
+        )),
+    }
 }
 
 fn json_body(bytes: &[u8]) -> Result<Value, ScimError> {

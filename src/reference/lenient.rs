@@ -2,49 +2,21 @@
 //!
 //! The SCIM Validator's logs show filters with unencoded quotes, and servers behind IIS,
 //! Kestrel or Node accept them, but the `http` crate refuses `"`, `<`, `>` and `` ` `` in
-//! a query, so hyper would answer a bare 400 before the endpoint sees the request. The
-//! listener here wraps each connection in [`LenientStream`], which percent-encodes those
-//! bytes in every request line before hyper parses it. It follows HTTP/1.1 framing
-//! (`Content-Length`) so bodies pass through untouched; after a chunked body it stops
-//! rewriting for that connection rather than guess.
+//! a query, so hyper would answer a bare 400 before the endpoint sees the request. Each
+//! connection is wrapped in [`LenientStream`], which percent-encodes those bytes in every
+//! request line before hyper parses it. It follows HTTP/1.1 framing (`Content-Length`) so
+//! bodies pass through untouched; after a chunked body it stops rewriting for that
+//! connection rather than guess. Heads may end lines with a bare LF (RFC 9112 §2.2 lets a
+//! server accept that, and hyper does), so such a request is answered, not left waiting.
 
 use std::io;
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
 
 /// Heads larger than this are passed through unchanged (hyper will refuse them).
 const MAX_HEAD: usize = 64 * 1024;
-
-/// A TCP listener whose connections accept raw quotes in request targets.
-pub struct LenientListener(pub TcpListener);
-
-impl axum::serve::Listener for LenientListener {
-    type Io = LenientStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        loop {
-            match self.0.accept().await {
-                Ok((stream, addr)) => {
-                    // Small SCIM responses should not wait for Nagle's algorithm.
-                    let _ = stream.set_nodelay(true);
-                    return (LenientStream::new(stream), addr);
-                }
-                // Out of file descriptors or similar: back off instead of spinning.
-                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-            }
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Framing {
@@ -103,14 +75,14 @@ impl<S> LenientStream<S> {
                 true
             }
             Framing::Head => {
-                let Some(end) = find(&self.pending, b"\r\n\r\n") else {
+                let Some(end) = head_end(&self.pending) else {
                     if self.pending.len() > MAX_HEAD {
                         self.framing = Framing::Passthrough;
                         return true;
                     }
                     return false;
                 };
-                let head: Vec<u8> = self.pending.drain(..end + 4).collect();
+                let head: Vec<u8> = self.pending.drain(..end).collect();
                 self.framing = body_framing(&head);
                 self.ready.extend(rewrite_request_line(&head));
                 true
@@ -123,11 +95,27 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
+/// Where the head in `buf` ends (just past its empty line), with CRLF or bare LF line
+/// endings; empty lines before the request line are not the end.
+fn head_end(buf: &[u8]) -> Option<usize> {
+    let start = buf.iter().position(|b| *b != b'\r' && *b != b'\n')?;
+    let mut i = start;
+    while let Some(at) = buf[i..].iter().position(|b| *b == b'\n') {
+        let nl = i + at;
+        match (buf.get(nl + 1), buf.get(nl + 2)) {
+            (Some(b'\n'), _) => return Some(nl + 2),
+            (Some(b'\r'), Some(b'\n')) => return Some(nl + 3),
+            _ => i = nl + 1,
+        }
+    }
+    None
+}
+
 /// How the message after this head is framed.
 fn body_framing(head: &[u8]) -> Framing {
     let text = String::from_utf8_lossy(head);
     let mut framing = Framing::Head;
-    for line in text.split("\r\n").skip(1) {
+    for line in text.split('\n').skip(1).map(|l| l.trim_end_matches('\r')) {
         let Some((name, value)) = line.split_once(':') else {
             continue;
         };
@@ -152,7 +140,10 @@ fn rewrite_request_line(head: &[u8]) -> Vec<u8> {
         .iter()
         .position(|b| *b != b'\r' && *b != b'\n')
         .unwrap_or(0);
-    let line_end = find(&head[start..], b"\r\n").map_or(head.len(), |i| start + i);
+    let mut line_end = find(&head[start..], b"\n").map_or(head.len(), |i| start + i);
+    if line_end > start && head[line_end - 1] == b'\r' {
+        line_end -= 1;
+    }
     let line = &head[start..line_end];
     let mut parts = line.splitn(3, |b| *b == b' ');
     let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
@@ -282,6 +273,19 @@ mod tests {
         assert_eq!(through(chunked.as_bytes()).await, chunked);
         let partial = "GET /Users?\"x\" HTT";
         assert_eq!(through(partial.as_bytes()).await, partial);
+    }
+
+    #[tokio::test]
+    async fn bare_lf_heads_are_complete_and_rewritten() {
+        let input = b"\r\nPOST /Users?x=\"a\" HTTP/1.1\nContent-Length: 2\n\n{}GET /\"b\" HTTP/1.1\nHost: h\r\n\r\n";
+        let out = through(input).await;
+        assert_eq!(
+            out,
+            "\r\nPOST /Users?x=%22a%22 HTTP/1.1\nContent-Length: 2\n\n{}GET /%22b%22 HTTP/1.1\nHost: h\r\n\r\n"
+        );
+        assert_eq!(head_end(b"GET / HTTP/1.1\nHost: h\n\nrest"), Some(24));
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"), Some(27));
+        assert_eq!(head_end(b"\r\n\r\nGET / HTTP/1.1\r\n"), None);
     }
 
     #[test]

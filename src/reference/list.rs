@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::attr::Kind;
-use super::error::{ScimError, ScimType};
+use super::error::{ScimError, ScimType, excerpt};
 use super::eval::{EvalOptions, Hint, index_hint, matches};
 use super::filter::{Filter, parse_filter};
 use super::render::{Projection, StoredView};
@@ -42,7 +42,7 @@ fn parse_int(name: &str, text: &str) -> Result<i64, ScimError> {
     text.trim().parse::<i64>().map_err(|_| {
         ScimError::bad_request(
             ScimType::InvalidValue,
-            format!("`{name}` must be an integer, got `{text}`"),
+            format!("`{name}` must be an integer, got `{}`", excerpt(text)),
         )
     })
 }
@@ -53,7 +53,7 @@ fn parse_filter_param(kind: Kind, text: Option<&str>) -> Result<Option<Filter>, 
         Some(text) => parse_filter(kind, text).map(Some).map_err(|err| {
             ScimError::bad_request(
                 ScimType::InvalidFilter,
-                format!("invalid filter `{text}`: {err}"),
+                format!("invalid filter `{}`: {err}", excerpt(text)),
             )
         }),
     }

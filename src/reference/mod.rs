@@ -16,6 +16,7 @@
 //! (raw quotes in request lines). See `docs/reference-endpoint.md`.
 
 mod attr;
+mod conn;
 mod crud;
 mod discovery;
 mod error;
@@ -27,6 +28,7 @@ mod handlers;
 mod lenient;
 mod list;
 mod patch;
+mod quota;
 mod render;
 mod resource;
 mod routes;
@@ -41,16 +43,36 @@ use std::time::Duration;
 
 use axum::Router;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{Semaphore, oneshot};
 use tokio::task::JoinHandle;
 
 pub use faults::{FAULTS, Faults, UnknownFault};
+pub use filter::{MAX_FILTER_BYTES, MAX_FILTER_TERMS};
+pub use lenient::LenientStream;
+pub use patch::{MAX_BATCH_VALUES, MAX_OPERATIONS};
+pub use quota::{
+    DEFAULT_MAX_GROUP_MEMBERS, DEFAULT_MAX_RESOURCE_BYTES, DEFAULT_MAX_RESOURCES,
+    DEFAULT_MAX_STORE_BYTES, Limits as StoreLimits,
+};
 
 use guard::RateLimiter;
 use store::Store;
 
 /// The default request-body cap (1 MiB); larger bodies get a 413 SCIM error.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The default time a client has to send a request head (and to start the next one on a
+/// kept-alive connection).
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The default time a client has to send a request body once its head arrived.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default number of connections served at once.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
+/// The default total of request bodies being read at once (64 MiB).
+pub const DEFAULT_MAX_INFLIGHT_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 /// How the reference endpoint behaves.
 #[derive(Clone, PartialEq, Eq)]
@@ -64,6 +86,20 @@ pub struct ServerConfig {
     pub base_path: String,
     /// Request bodies larger than this are refused with 413.
     pub max_body_bytes: usize,
+    /// `scheme://host[:port]` used in `Location` and `meta.location` (e.g. behind a
+    /// reverse proxy). Without it, the local address the request arrived on is used; the
+    /// client's `Host` header never is.
+    pub public_url: Option<String>,
+    /// A request head must arrive this fast (and the next one on an idle connection).
+    pub header_timeout: Duration,
+    /// A request body must arrive this fast once its head did; later is a 408.
+    pub body_timeout: Duration,
+    /// Connections served at once; one more gets a 503 and is closed.
+    pub max_connections: usize,
+    /// Request bodies being read at once may hold this many bytes; more is a 503.
+    pub max_inflight_body_bytes: usize,
+    /// How much the store may hold (413 for one resource too big, 507 when full).
+    pub store_limits: StoreLimits,
     /// Deliberate incompatibilities; all off by default.
     pub faults: Faults,
 }
@@ -76,6 +112,12 @@ impl ServerConfig {
             rate_limit: None,
             base_path: "/scim/v2".to_string(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            public_url: None,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_inflight_body_bytes: DEFAULT_MAX_INFLIGHT_BODY_BYTES,
+            store_limits: StoreLimits::default(),
             faults: Faults::default(),
         }
     }
@@ -96,9 +138,40 @@ impl fmt::Debug for ServerConfig {
             .field("rate_limit", &self.rate_limit)
             .field("base_path", &self.base_path)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("public_url", &self.public_url)
+            .field("header_timeout", &self.header_timeout)
+            .field("body_timeout", &self.body_timeout)
+            .field("max_connections", &self.max_connections)
+            .field("max_inflight_body_bytes", &self.max_inflight_body_bytes)
+            .field("store_limits", &self.store_limits)
             .field("faults", &self.faults)
             .finish()
     }
+}
+
+/// Checks a `--public-url` (`scheme://host[:port]`, nothing after it but an optional `/`)
+/// and returns it without the trailing slash.
+pub fn parse_public_url(text: &str) -> Result<String, String> {
+    let lower = text.to_ascii_lowercase();
+    let Some(scheme_len) = ["http://", "https://"]
+        .iter()
+        .find(|s| lower.starts_with(*s))
+        .map(|s| s.len())
+    else {
+        return Err(format!("`{text}` must start with http:// or https://"));
+    };
+    let authority = text[scheme_len..]
+        .strip_suffix('/')
+        .unwrap_or(&text[scheme_len..]);
+    let plain = !authority.is_empty()
+        && !authority.contains(['/', '?', '#', '@'])
+        && authority.parse::<axum::http::uri::Authority>().is_ok();
+    if !plain {
+        return Err(format!(
+            "`{text}` must be scheme://host[:port] with no path, query or user"
+        ));
+    }
+    Ok(format!("{}{authority}", &lower[..scheme_len]))
 }
 
 /// `"scim/v2/"` → `"/scim/v2"`; `"/"` → `""`.
@@ -113,22 +186,40 @@ fn normalize_base_path(path: &str) -> String {
 pub struct AppState {
     pub config: ServerConfig,
     pub store: Store,
+    quota: quota::Quota,
     limiter: Option<RateLimiter>,
+    /// `max_inflight_body_bytes` in KiB permits, taken while a body is read and handled.
+    body_budget: Arc<Semaphore>,
 }
 
 /// The axum router of the endpoint, for in-process use (`tower::ServiceExt::oneshot`).
 pub fn router(config: ServerConfig) -> Router {
+    router_with_state(config).0
+}
+
+fn router_with_state(config: ServerConfig) -> (Router, Arc<AppState>) {
     let limiter = config.rate_limit.map(RateLimiter::new);
+    let budget_kib = (config.max_inflight_body_bytes / 1024).clamp(1, Semaphore::MAX_PERMITS);
+    let store_limits = config.store_limits;
     let config = ServerConfig {
         base_path: normalize_base_path(&config.base_path),
+        public_url: config
+            .public_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/').to_string()),
         ..config
     };
     let state = Arc::new(AppState {
         config,
         store: Store::default(),
+        quota: quota::Quota::new(store_limits),
         limiter,
+        body_budget: Arc::new(Semaphore::new(budget_kib)),
     });
-    Router::new().fallback(handlers::dispatch).with_state(state)
+    let app = Router::new()
+        .fallback(handlers::dispatch)
+        .with_state(Arc::clone(&state));
+    (app, state)
 }
 
 /// A running endpoint; dropping it also stops the server (without waiting).
@@ -179,28 +270,41 @@ impl RunningServer {
 /// Serves the endpoint on `listener` in a background task.
 pub async fn spawn(listener: TcpListener, config: ServerConfig) -> std::io::Result<RunningServer> {
     let base_path = config.base_path.clone();
-    spawn_app(listener, router(config), &base_path).await
+    let limits = conn_limits(&config);
+    serve_router(listener, router(config), &base_path, limits).await
+}
+
+fn conn_limits(config: &ServerConfig) -> conn::ConnLimits {
+    conn::ConnLimits {
+        header_timeout: config.header_timeout,
+        max_connections: config.max_connections,
+    }
 }
 
 /// Serves any router the way [`spawn`] serves the endpoint's own (raw quotes in request
-/// lines accepted, graceful shutdown), e.g. [`router`] wrapped in a layer that misbehaves
-/// on purpose. `base_path` is only used for [`RunningServer::base_url`].
+/// lines accepted, the default connection limits, graceful shutdown), e.g. [`router`]
+/// wrapped in a layer that misbehaves on purpose. `base_path` is only used for
+/// [`RunningServer::base_url`].
 pub async fn spawn_app(
     listener: TcpListener,
     app: Router,
     base_path: &str,
 ) -> std::io::Result<RunningServer> {
+    let limits = conn_limits(&ServerConfig::new(""));
+    serve_router(listener, app, base_path, limits).await
+}
+
+async fn serve_router(
+    listener: TcpListener,
+    app: Router,
+    base_path: &str,
+    limits: conn::ConnLimits,
+) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let base_path = normalize_base_path(base_path);
+    // A dropped sender means the `RunningServer` was dropped: the loop stops as well.
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(lenient::LenientListener(listener), app)
-            .with_graceful_shutdown(async move {
-                // A dropped sender means the `RunningServer` was dropped: stop as well.
-                let _ = stopped.await;
-            })
-            .await
-    });
+    let task = tokio::spawn(conn::serve(listener, app, limits, stopped));
     Ok(RunningServer {
         addr,
         base_path,
@@ -211,3 +315,33 @@ pub async fn spawn_app(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod config_tests {
+    use super::parse_public_url;
+
+    #[test]
+    fn public_urls_are_origins_only() {
+        assert_eq!(
+            parse_public_url("HTTPS://scim.example.com/"),
+            Ok("https://scim.example.com".to_string())
+        );
+        assert_eq!(
+            parse_public_url("http://[::1]:8080"),
+            Ok("http://[::1]:8080".to_string())
+        );
+        for bad in [
+            "scim.example.com",
+            "ftp://x",
+            "https://",
+            "https://x/scim",
+            "https://x?y",
+            "https://u@x",
+            "https://x y",
+            "https://x\r\nSet-Cookie: a",
+        ] {
+            let err = parse_public_url(bad).err();
+            assert!(err.is_some_and(|e| e.contains(bad)), "{bad}");
+        }
+    }
+}

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use super::attr::{
     Kind, Slot, core_urn, find_key, get_ci, is_extension_key, remove_ci, resolve, slot_value,
 };
-use super::error::{ScimError, ScimType};
+use super::error::{ScimError, ScimType, excerpt};
 use super::eval::Source;
 use super::filter::{AttrPath, parse_path};
 use super::schema::Returned;
@@ -27,16 +27,23 @@ pub struct Projection {
     excluded: Vec<AttrPath>,
 }
 
+/// `attributes` / `excludedAttributes` with more entries than this are refused.
+pub const MAX_PROJECTION_PATHS: usize = 200;
+
 fn parse_list(kind: Kind, list: Option<&str>, param: &str) -> Result<Vec<AttrPath>, ScimError> {
     let Some(list) = list else {
         return Ok(Vec::new());
     };
     let mut paths = Vec::new();
     for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if paths.len() == MAX_PROJECTION_PATHS {
+            let detail = format!("`{param}` lists more than {MAX_PROJECTION_PATHS} attributes");
+            return Err(ScimError::bad_request(ScimType::InvalidPath, detail));
+        }
         let path = parse_path(kind, item).map_err(|err| {
             ScimError::bad_request(
                 ScimType::InvalidPath,
-                format!("invalid `{param}` entry `{item}`: {err}"),
+                format!("invalid `{param}` entry `{}`: {err}", excerpt(item)),
             )
         })?;
         paths.push(path);

@@ -7,7 +7,7 @@
 
 use crate::model::{CleanupReport, RunReport, ScenarioResult, StepResult, StepStatus, Verdict};
 use crate::report::causes::by_id;
-use crate::report::curl::shell_word;
+use crate::report::curl::cleanup_command;
 use crate::report::detail::{check_line, step_detail};
 use crate::report::event::ReportError;
 use crate::report::json::write_atomically;
@@ -209,8 +209,8 @@ fn cleanup_suite(cleanup: &CleanupReport) -> Option<TestSuite> {
         text.push_str("cleanup was interrupted before it finished\n");
     }
     text.push_str(&format!(
-        "finish with: scimreplay cleanup --ledger {}\n",
-        shell_word(&cleanup.ledger)
+        "finish with: {}\n",
+        cleanup_command(&cleanup.ledger, &cleanup.target)
     ));
     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
     status
@@ -229,7 +229,8 @@ fn cleanup_suite(cleanup: &CleanupReport) -> Option<TestSuite> {
 
 /// Attribute values read best on one line.
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::escape::line(&joined).into_owned()
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ pub fn to_markdown(report: &RunReport) -> String {
             out.push('\n');
         }
         if preflight.result != PreflightResult::Passed {
-            return out;
+            return crate::escape::text(&out).into_owned();
         }
     }
     summary_table(&mut out, report);
@@ -46,7 +46,9 @@ pub fn to_markdown(report: &RunReport) -> String {
     attention_section(&mut out, report);
     cleanup_section(&mut out, report);
     passed_section(&mut out, report);
-    out
+    // Whatever an endpoint sent ends up here too; a Markdown viewer in a terminal must not
+    // act on it.
+    crate::escape::text(&out).into_owned()
 }
 
 fn verdict_heading(verdict: Verdict) -> String {
@@ -189,8 +191,8 @@ fn cleanup_section(out: &mut String, report: &RunReport) {
     if !c.left_behind.is_empty() {
         let _ = writeln!(
             out,
-            "\nFinish with `scimreplay cleanup --ledger {}`.",
-            code(&c.ledger)
+            "\nFinish with `{}`.",
+            crate::report::curl::cleanup_command(&c.ledger, &c.target)
         );
     }
 }

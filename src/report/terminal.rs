@@ -9,7 +9,7 @@ use crate::model::{
 };
 use crate::model::{PreflightResult, Verdict};
 use crate::report::causes;
-use crate::report::curl::shell_word;
+use crate::report::curl::cleanup_command;
 use crate::report::detail::{
     Bodies, MAX_BODY_CHARS, MAX_BODY_LINES, cut_body, diff_lines, paint_status, plural, retry_text,
     step_detail_with,
@@ -344,10 +344,7 @@ fn cleanup_lines(cleanup: &CleanupReport, s: Styles) -> String {
         ));
     }
     if cleanup.interrupted || !cleanup.left_behind.is_empty() {
-        let command = format!(
-            "scimreplay cleanup --ledger {}",
-            shell_word(&cleanup.ledger)
-        );
+        let command = cleanup_command(&cleanup.ledger, &cleanup.target);
         out.push_str(&format!("  finish with: {}\n", s.accent(&command)));
     }
     out
@@ -603,6 +600,7 @@ mod tests {
     fn interrupted_cleanup_names_the_command_to_finish() {
         let cleanup = CleanupReport {
             ledger: ".scimreplay/ledger-1.json".into(),
+            target: "https://h/scim".into(),
             interrupted: true,
             ..CleanupReport::default()
         };
@@ -610,7 +608,7 @@ mod tests {
         assert_eq!(
             text,
             "cleanup: interrupted before it finished\n  \
-             finish with: scimreplay cleanup --ledger .scimreplay/ledger-1.json\n"
+             finish with: scimreplay cleanup --ledger .scimreplay/ledger-1.json --target https://h/scim\n"
         );
     }
 

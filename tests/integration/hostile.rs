@@ -241,3 +241,23 @@ fn the_normalizer_survives_arbitrary_bodies() {
         invariants::normalizer(&input);
     }
 }
+
+#[test]
+fn the_normalizer_stays_fast_on_deep_and_wide_shapes() {
+    // The old normalizer needed 2^depth renders for nested unordered arrays and quadratic
+    // time in the number of ids; every shape here finishes in well under a second each.
+    let started = std::time::Instant::now();
+    let mut rng = Rng(0x5eed_0004);
+    let mut inputs: Vec<Vec<u8>> = vec![vec![40, 0, 0, 1, 0, 1], vec![40, 0xff, 0xff, 0xaa]];
+    for _ in 0..30 {
+        inputs.push((0..12).map(|_| rng.below(256) as u8).collect());
+    }
+    for input in &inputs {
+        invariants::normalizer_shapes(input);
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(120),
+        "{:?}",
+        started.elapsed()
+    );
+}

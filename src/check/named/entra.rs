@@ -319,6 +319,7 @@ mod tests {
     fn query(r: &ReceivedResponse) -> Ctx<'_> {
         Ctx {
             kind: RequestKind::Query,
+            path: "/Users",
             response: r,
             json: r.json.as_ref(),
         }

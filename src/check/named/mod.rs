@@ -6,6 +6,7 @@
 //! default severity (`fail` when Entra breaks, `warn` for an RFC deviation Entra tolerates or a
 //! behaviour the fact sheet is unsure of); a scenario's `severity` replaces it for all findings.
 
+mod answer;
 mod entra;
 mod headers;
 mod scim;
@@ -32,7 +33,7 @@ pub enum Needs {
 /// What `name` reads; unknown names need nothing (they fail on their own).
 pub fn needs(name: &str) -> Needs {
     match name {
-        "scim.content-type" | "scim.location" => Needs::Headers,
+        "scim.content-type" | "scim.location" | "entra.same-resource" => Needs::Headers,
         "entra.empty-list" | "entra.single-match" => Needs::BodyOn2xx,
         n if names::lookup(n).is_some() => Needs::Body,
         _ => Needs::Headers,
@@ -52,6 +53,8 @@ pub fn needs_body(name: &str, status: u16) -> bool {
 #[derive(Clone, Copy, Debug)]
 pub struct Ctx<'a> {
     pub kind: RequestKind,
+    /// The request's path and query, relative to the Tenant URL.
+    pub path: &'a str,
     pub response: &'a ReceivedResponse,
     /// The body, when it is usable JSON.
     pub json: Option<&'a Value>,
@@ -165,6 +168,7 @@ fn run(name: &str, ctx: &Ctx<'_>) -> Findings {
         "entra.manager-complex" => body_check(entra::manager_complex),
         "entra.active-boolean" => body_check(entra::active_boolean),
         "entra.no-nulls" => body_check(entra::no_nulls),
+        "entra.same-resource" => answer::same_resource(ctx),
         other => {
             let mut f = Findings::default();
             f.fail(
@@ -229,6 +233,7 @@ mod tests {
     fn ctx<'a>(r: &'a ReceivedResponse) -> Ctx<'a> {
         Ctx {
             kind: RequestKind::Read,
+            path: "/Users/u-1",
             response: r,
             json: r.json.as_ref(),
         }

@@ -5,15 +5,17 @@
 //! applied as if it were the op's path, never stored as a literal key. The whole request is applied to a copy; an error in
 //! any operation leaves the resource untouched.
 
+mod batch;
 pub mod ops;
 pub mod request;
 
+pub use batch::{MAX_BATCH_VALUES, MAX_OPERATIONS};
 pub use request::{Op, Operation, PatchOptions, clears, parse_request};
 
 use serde_json::{Map, Value};
 
 use super::attr::{Kind, Slot, find_key, is_urn, resolve};
-use super::error::{ScimError, ScimType};
+use super::error::{ScimError, ScimType, excerpt};
 use super::filter::{AttrPath, parse_path};
 use super::schema::Mutability;
 use ops::{Target, stored_key};
@@ -31,32 +33,58 @@ pub fn apply(
     operations: &[Operation],
     opts: PatchOptions,
 ) -> Result<Applied, ScimError> {
+    batch::check_limits(operations)?;
     let mut applied = Applied::default();
-    for (index, operation) in operations.iter().enumerate() {
-        let result = match &operation.path {
-            Some(raw) => {
-                let path = parse_path(kind, raw).map_err(|err| {
-                    let detail = format!("Operations[{index}]: invalid path `{raw}`: {err}");
-                    ScimError::bad_request(ScimType::InvalidPath, detail)
-                })?;
-                apply_path(
-                    kind,
-                    body,
-                    operation.op,
-                    &path,
-                    operation.value.as_ref(),
-                    opts,
-                    &mut applied,
-                )
-            }
+    let paths = parse_paths(kind, operations)?;
+    let mut index = 0;
+    while index < operations.len() {
+        let operation = &operations[index];
+        // Entra's one-member removals: a run of them is one pass over the members.
+        let run: Vec<&str> = paths[index..]
+            .iter()
+            .zip(&operations[index..])
+            .map_while(|(path, op)| batch::single_member_filter(kind, op.op, path.as_ref()?))
+            .collect();
+        if !run.is_empty() {
+            batch::remove_member_ids(body, &run);
+            applied.members_touched = true;
+            index += run.len();
+            continue;
+        }
+        let result = match &paths[index] {
+            Some(path) => apply_path(
+                kind,
+                body,
+                operation.op,
+                path,
+                operation.value.as_ref(),
+                opts,
+                &mut applied,
+            ),
             None => apply_pathless(kind, body, operation, opts, &mut applied),
         };
         result.map_err(|err| ScimError {
             detail: format!("Operations[{index}]: {}", err.detail),
             ..err
         })?;
+        index += 1;
     }
     Ok(applied)
+}
+
+/// Every operation's parsed path (`None` for path-less ones).
+fn parse_paths(kind: Kind, operations: &[Operation]) -> Result<Vec<Option<AttrPath>>, ScimError> {
+    let parse = |(index, operation): (usize, &Operation)| {
+        let Some(raw) = &operation.path else {
+            return Ok(None);
+        };
+        parse_path(kind, raw).map(Some).map_err(|err| {
+            let raw = excerpt(raw);
+            let detail = format!("Operations[{index}]: invalid path `{raw}`: {err}");
+            ScimError::bad_request(ScimType::InvalidPath, detail)
+        })
+    };
+    operations.iter().enumerate().map(parse).collect()
 }
 
 fn apply_pathless(

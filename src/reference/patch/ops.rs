@@ -16,7 +16,7 @@ use super::super::eval::{EvalOptions, matches_element};
 use super::super::filter::{CompareOp, Filter};
 use super::super::resource::set;
 use super::super::schema::{AttrDef, AttrType};
-use super::Op;
+use super::{Op, batch};
 
 /// What an operation acts on: one attribute of a container.
 pub struct Target<'a> {
@@ -83,15 +83,6 @@ fn as_list(value: &Value) -> Vec<Value> {
     }
 }
 
-/// The identity of a multi-valued element: its `value`, or the element itself.
-fn identity(element: &Value) -> &Value {
-    element.get("value").unwrap_or(element)
-}
-
-fn same_element(a: &Value, b: &Value) -> bool {
-    identity(a) == identity(b) && a.get("type") == b.get("type")
-}
-
 fn is_primary(element: &Value) -> bool {
     match element.get("primary") {
         Some(Value::Bool(b)) => *b,
@@ -130,7 +121,7 @@ pub fn whole(
             let listed = as_list(listed);
             let mut items = target.take_items();
             if !wipe {
-                items.retain(|item| !listed.iter().any(|l| identity(l) == identity(item)));
+                batch::remove_listed(&mut items, &listed);
                 target.put_items(items);
             }
         }
@@ -145,19 +136,7 @@ pub fn whole(
         }
         (Op::Add, Some(value)) if multi => {
             let mut items = target.take_items();
-            for new in as_list(value) {
-                let written = match items.iter().position(|old| same_element(old, &new)) {
-                    Some(i) => {
-                        merge_into(&mut items[i], new);
-                        i
-                    }
-                    None => {
-                        items.push(new);
-                        items.len() - 1
-                    }
-                };
-                demote_others(&mut items, written);
-            }
+            batch::add_all(&mut items, as_list(value), merge_into);
             target.put_items(items);
         }
         (_, Some(value)) => match target.container.get_mut(&target.key) {
@@ -223,10 +202,12 @@ pub fn sub_attr(
 /// The element a filter describes, from its `eq` terms (`type eq "work"` → `{"type":"work"}`).
 fn element_from(filter: &Filter, defs: &'static [AttrDef]) -> Option<Map<String, Value>> {
     match filter {
-        Filter::And(a, b) => {
-            let mut left = element_from(a, defs)?;
-            left.extend(element_from(b, defs)?);
-            Some(left)
+        Filter::And(terms) => {
+            let mut element = Map::new();
+            for term in terms {
+                element.extend(element_from(term, defs)?);
+            }
+            Some(element)
         }
         Filter::Compare {
             attr,

@@ -1,8 +1,10 @@
 //! Router-level tests: every Entra behaviour the reference endpoint promises, driven through
 //! the real axum router with `tower::ServiceExt::oneshot`, plus one real-socket test.
 
+mod connections;
 mod faults;
 mod groups;
+mod hostile;
 mod protocol;
 mod users;
 
@@ -12,15 +14,17 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use super::{Faults, ServerConfig, router};
+use super::{Faults, ServerConfig};
 use crate::scim;
 
 pub const TOKEN: &str = "test-token-123";
 pub const ENT: &str = scim::ENTERPRISE_USER_SCHEMA;
 
 /// One in-process endpoint; clones of the router share the store.
+#[derive(Clone)]
 pub struct Endpoint {
     app: Router,
+    state: std::sync::Arc<super::AppState>,
 }
 
 /// What came back.
@@ -40,21 +44,42 @@ impl Reply {
 }
 
 impl Endpoint {
+    /// Locations are `http://scim.test/…` (the public URL; requests say `Host: scim.test` too).
     pub fn new() -> Self {
-        Endpoint::with(ServerConfig::new(TOKEN))
+        Endpoint::with(ServerConfig {
+            public_url: Some("http://scim.test/".into()),
+            ..ServerConfig::new(TOKEN)
+        })
     }
 
     pub fn with_faults(faults: Faults) -> Self {
         Endpoint::with(ServerConfig {
             faults,
+            public_url: Some("http://scim.test".into()),
             ..ServerConfig::new(TOKEN)
         })
     }
 
     pub fn with(config: ServerConfig) -> Self {
-        Endpoint {
-            app: router(config),
-        }
+        let (app, state) = super::router_with_state(config);
+        Endpoint { app, state }
+    }
+
+    /// Stores a resource directly (no HTTP), for tests that need many; returns its id.
+    pub fn seed(&self, kind: super::attr::Kind, body: Value) -> String {
+        let store = &self.state.store;
+        let n = store.next();
+        let id = format!("seed-{n}");
+        let stored = super::store::Stored {
+            id: id.clone(),
+            body: body.as_object().cloned().unwrap_or_default(),
+            created: "2026-01-01T00:00:00Z".into(),
+            last_modified: "2026-01-01T00:00:00Z".into(),
+            version: n,
+            seq: n,
+        };
+        assert!(store.collection(kind).insert(stored, false).is_ok());
+        id
     }
 
     /// Sends a request with the right token and Entra's content type.

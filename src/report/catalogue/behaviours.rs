@@ -171,7 +171,7 @@ pub const BEHAVIOURS: [Behaviour; 58] = [
     item(
         57,
         "Special characters in filter values",
-        "Entra itself may not send these values (D-KNOWN): every check after the creates is a warning.",
+        "Plus-addressed and `&` values must match (fail); a quote or backslash Entra may never send (D-KNOWN) is a warning.",
     ),
     item(
         58,

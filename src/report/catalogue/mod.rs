@@ -8,6 +8,7 @@
 //! file equal to it.
 
 mod behaviours;
+mod warnings;
 
 pub use behaviours::{BEHAVIOURS, Behaviour};
 
@@ -101,6 +102,8 @@ pub fn markdown(scenarios: &[Scenario]) -> String {
         );
     }
     out.push_str(&coverage(scenarios));
+    out.push('\n');
+    out.push_str(&warnings::section(scenarios));
     out.push('\n');
     out.push_str(BEYOND);
     out.push('\n');

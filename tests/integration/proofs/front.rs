@@ -4,7 +4,8 @@
 //!
 //! The reference keeps the state, so a front is a stateful endpoint with one defect, which a
 //! canned mock cannot be for scenarios of ten steps. A rule sees each request before the
-//! reference does (and may answer it itself) and each answer after.
+//! reference does (and may answer it itself) and each answer after; for a write of one
+//! resource it also sees that resource as it was (and a user's groups), read just before.
 
 use axum::Router;
 use axum::body::{Body, Bytes, to_bytes};
@@ -15,6 +16,11 @@ use scimreplay::reference::{self, RunningServer, ServerConfig};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+mod defects;
+mod state;
+pub use defects::*;
+use state::look_up;
+
 /// One request on its way to the reference endpoint.
 pub struct Call {
     pub method: Method,
@@ -23,6 +29,13 @@ pub struct Call {
     pub query: String,
     pub headers: HeaderMap,
     pub body: Option<Value>,
+    /// For a PATCH, PUT or DELETE of one user or group: that resource as it was before.
+    pub target: Option<Value>,
+    /// For a write of one user: the ids of the groups listing it as a member.
+    pub member_of: Vec<String>,
+    /// PATCHes (path, body) a front asks to be sent to the reference after this request,
+    /// for side effects of a defect (memberships dropped on disable).
+    pub follow_ups: Vec<(String, Value)>,
 }
 
 impl Call {
@@ -79,14 +92,19 @@ fn keep(_: &Call, _: &mut Answer) {}
 
 /// Starts the reference endpoint behind `front` on a free loopback port.
 pub async fn spawn(front: Front, token: &str) -> RunningServer {
-    let inner = reference::router(ServerConfig::new(token));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    // The inner endpoint is not on a socket of its own: tell it the front's address.
+    let public_url = format!("http://{}", listener.local_addr().expect("local address"));
+    let inner = reference::router(ServerConfig {
+        public_url: Some(public_url),
+        ..ServerConfig::new(token)
+    });
     let app = Router::new().fallback(move |request: Request| {
         let inner = inner.clone();
         async move { relay(inner, front, request).await }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
     reference::spawn_app(listener, app, "/scim/v2")
         .await
         .expect("serve front")
@@ -101,7 +119,11 @@ async fn relay(inner: Router, front: Front, request: Request) -> Response {
         query: parts.uri.query().unwrap_or_default().to_string(),
         headers: parts.headers,
         body: serde_json::from_slice(&bytes).ok(),
+        target: None,
+        member_of: Vec::new(),
+        follow_ups: Vec::new(),
     };
+    look_up(&inner, &mut call).await;
     if let Some(response) = (front.before)(&mut call) {
         return response;
     }
@@ -122,10 +144,25 @@ async fn relay(inner: Router, front: Front, request: Request) -> Response {
         Some(value) => Body::from(value.to_string()),
         None => Body::from(bytes),
     };
-    let response = match inner.oneshot(forward.body(body).expect("request")).await {
+    let response = match inner
+        .clone()
+        .oneshot(forward.body(body).expect("request"))
+        .await
+    {
         Ok(response) => response,
         Err(never) => match never {},
     };
+    for (path, body) in &call.follow_ups {
+        let mut request = Request::builder().method(Method::PATCH).uri(path);
+        if let Some(auth) = call.headers.get(header::AUTHORIZATION) {
+            request = request.header(header::AUTHORIZATION, auth);
+        }
+        let request = request
+            .header(header::CONTENT_TYPE, "application/scim+json")
+            .body(Body::from(body.to_string()))
+            .expect("follow-up request");
+        let _ = inner.clone().oneshot(request).await;
+    }
     let (parts, body) = response.into_parts();
     let mut answer = Answer {
         status: parts.status,
@@ -511,6 +548,9 @@ mod tests {
             query: "startindex=1&count=5&filter=userName+eq+%22a%22".into(),
             headers: HeaderMap::new(),
             body: None,
+            target: None,
+            member_of: Vec::new(),
+            follow_ups: Vec::new(),
         };
         call.drop_params(&["startIndex", "count"]);
         assert_eq!(call.query, "filter=userName+eq+%22a%22");

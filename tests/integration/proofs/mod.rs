@@ -2,7 +2,7 @@
 //! behaviour wrong, and the exact findings each one must produce.
 //!
 //! A proof is an endpoint with one defect: the reference endpoint with one of its fault
-//! modes, the reference behind a misbehaving front (`front.rs`), or the reference without
+//! modes, the reference behind a misbehaving front (`front.rs`, `front/defects.rs`), or the reference without
 //! authentication. Each runs the whole built-in catalogue and compares its findings (one
 //! line per failed check: scenario, step, severity, check as the scenario wrote it) with
 //! `tests/proofs/<proof>.txt`. So a proof shows *which* scenarios and steps catch the defect
@@ -59,18 +59,23 @@ fn expected_path(proof: &str) -> PathBuf {
 
 /// Proofs whose endpoint answers queries with other scenarios' objects: they run one
 /// scenario at a time, so what each query sees does not depend on timing.
-const SEQUENTIAL: &[&str] = &["filter_ignored", "paging_ignored"];
+const SEQUENTIAL: &[&str] = &["filter_ignored", "paging_ignored", "start_index_zero_based"];
 
 /// Proofs that run a few scenarios, not the catalogue: their defect breaks nearly every
 /// step of every scenario, and these say all there is to say about it.
-const SELECTIONS: &[(&str, &[&str])] = &[(
-    "create_answers_200",
-    &[
-        "user-match-miss-create",
-        "on-demand-new-user",
-        "group-create-entra-shape",
-    ],
-)];
+const SELECTIONS: &[(&str, &[&str])] = &[
+    (
+        "create_answers_200",
+        &[
+            "user-match-miss-create",
+            "on-demand-new-user",
+            "group-create-entra-shape",
+        ],
+    ),
+    // Firewalls that refuse every request Entra sends: the scenario that says so suffices.
+    ("waf_user_agent_required", &["connection-bare-headers"]),
+    ("json_accept_required", &["connection-bare-headers"]),
+];
 
 /// The catalogue's findings against `defect`.
 async fn findings(proof: &str, defect: Defect) -> String {
@@ -192,6 +197,28 @@ proofs! {
     create_answers_200 => Defect::Front(front::CREATE_ANSWERS_200),
     filtered_remove_ignored => Defect::Front(front::FILTERED_REMOVE_IGNORED),
     delete_is_soft => Defect::Front(front::DELETE_IS_SOFT),
+    waf_user_agent_required => Defect::Front(front::WAF_USER_AGENT_REQUIRED),
+    json_accept_required => Defect::Front(front::JSON_ACCEPT_REQUIRED),
+    lowercase_stored => Defect::Front(front::LOWERCASE_STORED),
+    plus_as_space => Defect::Front(front::PLUS_AS_SPACE),
+    filter_split_on_words => Defect::Front(front::FILTER_SPLIT_ON_WORDS),
+    non_ascii_filter_rejected => Defect::Front(front::NON_ASCII_FILTER_REJECTED),
+    ascii_only_case_fold => Defect::Front(front::ASCII_ONLY_CASE_FOLD),
+    email_filter_case_exact => Defect::Front(front::EMAIL_FILTER_CASE_EXACT),
+    truncate_255 => Defect::Front(front::TRUNCATE_255),
+    names_and_email_required => Defect::Front(front::NAMES_AND_EMAIL_REQUIRED),
+    patch_into_missing_crashes => Defect::Front(front::PATCH_INTO_MISSING_CRASHES),
+    eq_as_prefix => Defect::Front(front::EQ_AS_PREFIX),
+    member_add_conflict => Defect::Front(front::MEMBER_ADD_CONFLICT),
+    member_remove_strict => Defect::Front(front::MEMBER_REMOVE_STRICT),
+    delete_member_refused => Defect::Front(front::DELETE_MEMBER_REFUSED),
+    replace_missing_no_target => Defect::Front(front::REPLACE_MISSING_NO_TARGET),
+    update_conflict_500 => Defect::Front(front::UPDATE_CONFLICT_500),
+    patch_answer_new_id => Defect::Front(front::PATCH_ANSWER_NEW_ID),
+    start_index_zero_based => Defect::Front(front::START_INDEX_ZERO_BASED),
+    total_is_page_size => Defect::Front(front::TOTAL_IS_PAGE_SIZE),
+    disable_drops_memberships => Defect::Front(front::DISABLE_DROPS_MEMBERSHIPS),
+    html_escaped_storage => Defect::Front(front::HTML_ESCAPED_STORAGE),
 }
 
 #[test]
@@ -226,7 +253,6 @@ const WARN_ONLY: &[&str] = &[
     "discovery-endpoints",
     "manager-add-legacy-array",
     "manager-legacy-check-query",
-    "user-filter-special-characters",
     "user-patch-multiple-operations",
     "user-patch-primary-filtered-path",
 ];
