@@ -131,17 +131,8 @@ pub fn normalize_detail(text: &str) -> String {
     let text = PREFIXED.replace_all(text, "[name]");
     let text = UUID.replace_all(&text, "[uuid]");
     let text = NUMBER_OR_HEX.replace_all(&text, "[n]");
-    // Control characters from the endpoint are shown escaped, never passed to a terminal.
-    let visible: String = text
-        .chars()
-        .map(|c| {
-            if c.is_control() && !c.is_whitespace() {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect();
+    // Control and bidi characters from the endpoint are shown escaped, never passed on.
+    let visible = crate::escape::text(&text);
     let one_line = visible.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut cut: String = one_line.chars().take(160).collect();
     if cut.len() < one_line.len() {
