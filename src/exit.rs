@@ -2,6 +2,7 @@
 //!
 //! The README carries the same table; `tests/integration/exit_codes.rs` proves each row.
 
+use crate::model::Verdict;
 use std::process::ExitCode;
 
 /// Why a command ended. Ordered by precedence: when several apply, the highest wins.
@@ -15,6 +16,9 @@ pub enum Outcome {
     ChecksFailed,
     /// Cleanup could not delete everything this run created; the ledger names what is left.
     CleanupIncomplete,
+    /// The endpoint rejected the token (401/403 to Entra's Test Connection query); nothing
+    /// else was sent. A bad secret, not a non-conformant endpoint.
+    CredentialsRejected,
     /// The endpoint could not be reached at all, the harness itself failed, or the run was
     /// interrupted (SIGINT/SIGTERM) before it finished.
     EndpointOrHarness,
@@ -32,6 +36,7 @@ impl Outcome {
             Outcome::InvalidInput => 3,
             Outcome::EndpointOrHarness => 4,
             Outcome::CleanupIncomplete => 5,
+            Outcome::CredentialsRejected => 6,
         }
     }
 
@@ -48,22 +53,42 @@ impl Outcome {
             Outcome::CleanupIncomplete => {
                 "cleanup left objects behind; the ledger and `scimreplay cleanup` finish it"
             }
+            Outcome::CredentialsRejected => {
+                "the endpoint rejected the token (401/403 to the Test Connection query); nothing else was sent"
+            }
         }
     }
 
     /// All outcomes, in exit-code order.
-    pub const ALL: [Outcome; 6] = [
+    pub const ALL: [Outcome; 7] = [
         Outcome::Passed,
         Outcome::ChecksFailed,
         Outcome::SnapshotDrift,
         Outcome::InvalidInput,
         Outcome::EndpointOrHarness,
         Outcome::CleanupIncomplete,
+        Outcome::CredentialsRejected,
     ];
 
     /// The worse of two outcomes.
     pub fn worst(self, other: Outcome) -> Outcome {
         self.max(other)
+    }
+}
+
+impl From<Verdict> for Outcome {
+    /// The one mapping from a run's verdict to its exit outcome.
+    fn from(verdict: Verdict) -> Outcome {
+        match verdict {
+            Verdict::Passed => Outcome::Passed,
+            Verdict::Drift => Outcome::SnapshotDrift,
+            Verdict::Failed => Outcome::ChecksFailed,
+            Verdict::LeftBehind => Outcome::CleanupIncomplete,
+            Verdict::CredentialsRejected => Outcome::CredentialsRejected,
+            Verdict::HarnessFailed | Verdict::Interrupted | Verdict::Unreachable => {
+                Outcome::EndpointOrHarness
+            }
+        }
     }
 }
 
@@ -81,7 +106,7 @@ mod tests {
     fn codes_are_distinct_and_dense() {
         let mut codes: Vec<u8> = Outcome::ALL.iter().map(|o| o.code()).collect();
         codes.sort();
-        assert_eq!(codes, vec![0, 1, 2, 3, 4, 5]);
+        assert_eq!(codes, vec![0, 1, 2, 3, 4, 5, 6]);
     }
 
     #[test]
@@ -111,5 +136,24 @@ mod tests {
             Outcome::Passed.worst(Outcome::SnapshotDrift),
             Outcome::SnapshotDrift
         );
+        assert_eq!(
+            Outcome::CleanupIncomplete.worst(Outcome::CredentialsRejected),
+            Outcome::CredentialsRejected
+        );
+        assert_eq!(
+            Outcome::CredentialsRejected.worst(Outcome::EndpointOrHarness),
+            Outcome::EndpointOrHarness
+        );
+    }
+
+    #[test]
+    fn verdicts_map_to_their_rows() {
+        assert_eq!(Outcome::from(Verdict::CredentialsRejected).code(), 6);
+        assert_eq!(Outcome::from(Verdict::Unreachable).code(), 4);
+        assert_eq!(Outcome::from(Verdict::Interrupted).code(), 4);
+        assert_eq!(Outcome::from(Verdict::LeftBehind).code(), 5);
+        assert_eq!(Outcome::from(Verdict::Failed).code(), 1);
+        assert_eq!(Outcome::from(Verdict::Drift).code(), 2);
+        assert_eq!(Outcome::from(Verdict::Passed).code(), 0);
     }
 }

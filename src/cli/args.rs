@@ -16,7 +16,8 @@ reference endpoint, no server needed. Then point it at yours:\n\n  \
 export SCIMREPLAY_TOKEN=...   # the Secret Token you give Entra\n  \
 scimreplay run --target https://staging.example.com/scim/v2\n\n\
 Exit codes: 0 passed · 1 a check failed · 2 snapshot drift only · 3 invalid input · \
-4 endpoint unreachable, harness failure or interrupted · 5 cleanup left objects behind."
+4 endpoint unreachable, harness failure or interrupted · 5 cleanup left objects behind · \
+6 the token was rejected."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -137,6 +138,10 @@ pub struct RunArgs {
     /// Print the requests that would be sent, and send nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Skip the preflight (Entra's Test Connection, with and without the token), which
+    /// otherwise stops the run at once when the endpoint is unreachable or rejects the token.
+    #[arg(long)]
+    pub no_preflight: bool,
     /// Write one line per failed check or skipped step to FILE, stable across runs (JSON
     /// assertions as the scenario wrote them), to diff against a list of expected findings.
     #[arg(long, value_name = "FILE")]

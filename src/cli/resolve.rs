@@ -96,6 +96,7 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
             Endpoint::Remote {
                 target,
                 token: Secret::new(token),
+                token_env: args.token_env.clone(),
             }
         }
     };
@@ -152,6 +153,7 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
         strict: args.strict,
         snapshots,
         state_dir: args.state_dir.clone(),
+        preflight: !args.no_preflight,
     })
 }
 

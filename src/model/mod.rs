@@ -3,13 +3,23 @@
 //!
 //! The JSON report is this value serialized, with `format_version` bumped on breaking changes.
 
+pub mod cause;
+pub mod diagnose;
+pub mod verdict;
+
+pub use cause::{Cause, Rank, StepRef};
+pub use verdict::Verdict;
+
 use crate::check::outcome::CheckOutcome;
 use crate::http::exchange::Exchange;
 use crate::scenario::model::{Dialect, Severity};
 use serde::{Deserialize, Serialize};
 
 /// Version of the JSON report layout.
-pub const FORMAT_VERSION: u32 = 1;
+///
+/// 2: `verdict`, `preflight`, `causes`; each step names its `cause` or the cause it is a
+/// `consequence_of`; a scenario says whether it was `rerun` alone.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Everything one `scimreplay run` did and found.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -28,9 +38,57 @@ pub struct RunReport {
     /// RFC 3339 UTC time the run started.
     pub started_at: String,
     pub duration_ms: u64,
+    /// How the run ended, decided once ([`Verdict::of`]); reporters render it.
+    #[serde(default)]
+    pub verdict: Verdict,
+    /// Entra's Test Connection, replayed before the catalogue (absent with `--no-preflight`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preflight: Option<Preflight>,
+    /// The root causes of the failures, most serious first.
+    #[serde(default)]
+    pub causes: Vec<Cause>,
     pub scenarios: Vec<ScenarioResult>,
     pub cleanup: CleanupReport,
     pub summary: Summary,
+}
+
+impl RunReport {
+    /// Derives what the model computes from its results: consequences, causes, summary,
+    /// verdict. Call once the scenarios, cleanup and preflight are final.
+    pub fn conclude(&mut self) {
+        let interrupted = self.summary.interrupted;
+        for scenario in &mut self.scenarios {
+            diagnose::mark_scenario(scenario);
+        }
+        self.causes = diagnose::causes(&self.scenarios);
+        self.summary = Summary::of(&self.scenarios);
+        self.summary.interrupted = interrupted;
+        self.summary.causes = self.causes.len();
+        self.verdict = Verdict::of(self);
+    }
+}
+
+/// What the Test Connection probes found.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Preflight {
+    pub result: PreflightResult,
+    /// What a person needs to know, one sentence each (why the run stopped, or what the
+    /// probes found that the catalogue checks in detail).
+    pub findings: Vec<String>,
+    /// The probes as sent and answered (token redacted).
+    pub probes: Vec<Exchange>,
+}
+
+/// Whether the run may go on after the probes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PreflightResult {
+    /// The endpoint answered with the token accepted: the catalogue runs.
+    Passed,
+    /// No usable answer (connection, TLS, timeout): the run stopped.
+    Unreachable,
+    /// The probe with the token was answered 401 or 403: the run stopped.
+    CredentialsRejected,
 }
 
 /// One scenario's steps and snapshot.
@@ -45,6 +103,18 @@ pub struct ScenarioResult {
     pub steps: Vec<StepResult>,
     pub snapshot: SnapshotResult,
     pub duration_ms: u64,
+    /// Set when the scenario failed with a 5xx or a timeout and was run again alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rerun: Option<Rerun>,
+}
+
+/// What running a scenario again alone, after the others, showed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rerun {
+    /// The 5xx or timeout did not come back: the failure shows only under concurrency.
+    pub cleared: bool,
+    /// The statuses of the rerun's steps, in order.
+    pub statuses: Vec<StepStatus>,
 }
 
 impl ScenarioResult {
@@ -108,6 +178,12 @@ pub struct StepResult {
     /// A `curl` command that reproduces the request (token as `$SCIMREPLAY_TOKEN`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub curl: Option<String>,
+    /// The id of the cause its failed checks belong to (see `RunReport::causes`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    /// The cause of an earlier step whose failure made this one fail or be skipped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consequence_of: Option<String>,
 }
 
 impl StepResult {
@@ -190,6 +266,12 @@ pub struct Summary {
     pub requests: usize,
     pub snapshots_new: usize,
     pub snapshots_mismatched: usize,
+    /// Distinct root causes of the failures and warnings.
+    #[serde(default)]
+    pub causes: usize,
+    /// Steps that failed or were skipped only because an earlier step failed.
+    #[serde(default)]
+    pub consequences: usize,
     /// Set when the run was stopped by a signal.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
@@ -223,6 +305,11 @@ impl Summary {
                 s.steps += 1;
                 if let Some(e) = &st.exchange {
                     s.requests += requests_sent(e);
+                }
+                if st.consequence_of.is_some() {
+                    // Counted apart: it is not another failure.
+                    s.consequences += 1;
+                    continue;
                 }
                 match st.status {
                     StepStatus::Passed => s.passed += 1,

@@ -35,8 +35,33 @@ pub fn paint_status(styles: Styles, status: StepStatus, text: &str) -> String {
     }
 }
 
-/// The whole detail block of `step` (ends with a newline).
+/// How much of a body a detail block shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bodies {
+    /// Cut to [`MAX_BODY_LINES`] lines (reports, CI pages).
+    Cut,
+    /// Cut to [`SHORT_BODY_LINES`] lines, with a pointer to `-v` (the terminal's example of a
+    /// cause).
+    Short,
+    /// Whole, up to the character cap (`-v`).
+    Full,
+}
+
+/// Lines of a body shown in a cause's example on the terminal.
+pub const SHORT_BODY_LINES: usize = 24;
+
+/// The whole detail block of `step` (ends with a newline), bodies cut for a report.
 pub fn step_detail(scenario: &ScenarioResult, step: &StepResult, styles: Styles) -> String {
+    step_detail_with(scenario, step, styles, Bodies::Cut)
+}
+
+/// The whole detail block of `step`, bodies shown as `bodies` says.
+pub fn step_detail_with(
+    scenario: &ScenarioResult,
+    step: &StepResult,
+    styles: Styles,
+    bodies: Bodies,
+) -> String {
     let mut out = String::new();
     let header = format!("{} › {}", scenario.name, step.id);
     let _ = writeln!(
@@ -52,7 +77,7 @@ pub fn step_detail(scenario: &ScenarioResult, step: &StepResult, styles: Styles)
         let _ = writeln!(out, "{INDENT}skipped: {reason}");
     }
     if let Some(exchange) = &step.exchange {
-        push_exchange(&mut out, exchange, styles);
+        push_exchange(&mut out, exchange, styles, bodies);
     }
     for check in step.failed_checks() {
         out.push_str(&check_line(check, INDENT, styles));
@@ -80,10 +105,10 @@ pub fn step_detail(scenario: &ScenarioResult, step: &StepResult, styles: Styles)
 }
 
 /// The request and the answer (or why there is none).
-fn push_exchange(out: &mut String, exchange: &Exchange, styles: Styles) {
-    push_request(out, &exchange.request, styles);
+fn push_exchange(out: &mut String, exchange: &Exchange, styles: Styles, bodies: Bodies) {
+    push_request(out, &exchange.request, styles, bodies);
     match (&exchange.response, &exchange.fault) {
-        (Some(response), _) => push_response(out, response, exchange, styles),
+        (Some(response), _) => push_response(out, response, exchange, styles, bodies),
         (None, Some(fault)) => {
             let what = match fault.kind {
                 FaultKind::Refused => "not sent",
@@ -108,14 +133,14 @@ fn push_exchange(out: &mut String, exchange: &Exchange, styles: Styles) {
     }
 }
 
-fn push_request(out: &mut String, request: &SentRequest, styles: Styles) {
+fn push_request(out: &mut String, request: &SentRequest, styles: Styles, bodies: Bodies) {
     let _ = writeln!(out, "{INDENT}request:");
     let line = format!("{} {}", request.method, escape::line(&request.url));
     let _ = writeln!(out, "{INNER}{}", styles.bold(&line));
     push_headers(out, &request.headers, styles);
     if let Some(body) = &request.body {
         let parsed = serde_json::from_str::<serde_json::Value>(body).ok();
-        push_body(out, body, parsed.as_ref(), &[]);
+        push_body(out, body, parsed.as_ref(), &[], bodies);
     }
 }
 
@@ -124,6 +149,7 @@ fn push_response(
     response: &ReceivedResponse,
     exchange: &Exchange,
     styles: Styles,
+    bodies: Bodies,
 ) {
     let mut timing = format!("{}ms", response.elapsed_ms);
     if !exchange.retries.is_empty() {
@@ -149,7 +175,7 @@ fn push_response(
     if response.body.is_empty() {
         let _ = writeln!(out, "{INNER}{}", styles.dim("(empty body)"));
     } else {
-        push_body(out, &response.body, response.json.as_ref(), &notes);
+        push_body(out, &response.body, response.json.as_ref(), &notes, bodies);
     }
 }
 
@@ -175,18 +201,34 @@ fn push_headers(out: &mut String, headers: &[(String, String)], styles: Styles) 
 }
 
 /// A blank line, then the body (pretty when it is JSON), cut to a readable size.
-fn push_body(out: &mut String, raw: &str, json: Option<&serde_json::Value>, notes: &[String]) {
+fn push_body(
+    out: &mut String,
+    raw: &str,
+    json: Option<&serde_json::Value>,
+    notes: &[String],
+    bodies: Bodies,
+) {
     let pretty = json
         .and_then(|v| serde_json::to_string_pretty(v).ok())
         .unwrap_or_else(|| raw.to_string());
     let pretty = escape::text(&pretty);
     out.push('\n');
-    let (shown, cut) = cut_body(&pretty, MAX_BODY_LINES, MAX_BODY_CHARS);
+    let lines = match bodies {
+        Bodies::Cut => MAX_BODY_LINES,
+        Bodies::Short => SHORT_BODY_LINES,
+        Bodies::Full => usize::MAX,
+    };
+    let (shown, cut) = cut_body(&pretty, lines, MAX_BODY_CHARS);
     for line in shown.lines() {
         let _ = writeln!(out, "{INNER}{line}");
     }
     if let Some(cut) = cut {
-        let _ = writeln!(out, "{INNER}{cut}");
+        let hint = if bodies == Bodies::Short {
+            ", -v for all"
+        } else {
+            ""
+        };
+        let _ = writeln!(out, "{INNER}{cut}{hint}");
     }
     for note in notes {
         let _ = writeln!(out, "{INNER}{note}");

@@ -5,7 +5,8 @@
 //! terminal detail block, so a CI page shows what a developer would see locally.
 //! quick-junit does the XML escaping (and strips control characters).
 
-use crate::model::{CleanupReport, RunReport, ScenarioResult, StepResult, StepStatus};
+use crate::model::{CleanupReport, RunReport, ScenarioResult, StepResult, StepStatus, Verdict};
+use crate::report::causes::by_id;
 use crate::report::curl::cleanup_command;
 use crate::report::detail::{check_line, step_detail};
 use crate::report::event::ReportError;
@@ -20,6 +21,7 @@ use std::time::Duration;
 pub fn to_junit_xml(report: &RunReport) -> Result<String, ReportError> {
     let mut junit = Report::new("scimreplay");
     junit.set_time(Duration::from_millis(report.duration_ms));
+    junit.add_test_suite(run_suite(report));
     for scenario in &report.scenarios {
         junit.add_test_suite(scenario_suite(report, scenario));
     }
@@ -49,13 +51,49 @@ fn scenario_suite(report: &RunReport, scenario: &ScenarioResult) -> TestSuite {
         Property::new("snapshot", snapshot),
     ]);
     for step in &scenario.steps {
-        suite.add_test_case(step_case(scenario, step));
+        suite.add_test_case(step_case(report, scenario, step));
     }
     suite
 }
 
-fn step_case(scenario: &ScenarioResult, step: &StepResult) -> TestCase {
-    let mut case = TestCase::new(&step.id, step_status(scenario, step));
+/// The run as one testcase: the verdict, so an interrupted, unreachable or rejected run is
+/// never a green page (it may have no step that failed).
+fn run_suite(report: &RunReport) -> TestSuite {
+    let status = match report.verdict {
+        Verdict::Passed | Verdict::Drift | Verdict::Failed => TestCaseStatus::success(),
+        verdict => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            let mut text: String = report
+                .preflight
+                .iter()
+                .flat_map(|p| &p.findings)
+                .map(|f| format!("preflight: {f}\n"))
+                .collect();
+            if report.summary.interrupted {
+                text.push_str("the run was stopped by a signal before it finished\n");
+            }
+            status
+                .set_type(
+                    serde_json::to_value(verdict)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
+                )
+                .set_message(verdict.label())
+                .set_description(text);
+            status
+        }
+    };
+    let mut case = TestCase::new("verdict", status);
+    case.set_classname("scimreplay");
+    let mut suite = TestSuite::new("scimreplay run");
+    suite.add_property(Property::new("verdict", report.verdict.label()));
+    suite.add_test_case(case);
+    suite
+}
+
+fn step_case(report: &RunReport, scenario: &ScenarioResult, step: &StepResult) -> TestCase {
+    let mut case = TestCase::new(&step.id, step_status(report, scenario, step));
     case.set_classname(&scenario.name);
     if let Some(elapsed) = step
         .exchange
@@ -76,9 +114,24 @@ fn step_case(scenario: &ScenarioResult, step: &StepResult) -> TestCase {
     case
 }
 
-/// Failure for failed checks and drift, error for transport faults, skipped with why.
-fn step_status(scenario: &ScenarioResult, step: &StepResult) -> TestCaseStatus {
+/// Failure for failed checks and drift, error for transport faults, skipped with why; a
+/// consequence of an earlier failure is skipped and names its cause.
+fn step_status(report: &RunReport, scenario: &ScenarioResult, step: &StepResult) -> TestCaseStatus {
     let detail = || plain_detail(scenario, step);
+    if let Some(cause) = &step.consequence_of {
+        let mut status = TestCaseStatus::skipped();
+        let what = by_id(report, cause).map_or(String::new(), |c| {
+            format!(": {} answered {}", c.sent, c.answered)
+        });
+        status.set_message(one_line(&format!(
+            "consequence of cause {cause} (an earlier step failed{what})"
+        )));
+        return status;
+    }
+    let cause = step
+        .cause
+        .as_deref()
+        .map_or(String::new(), |c| format!("[{c}] "));
     match step.status {
         StepStatus::Passed | StepStatus::Warned => TestCaseStatus::success(),
         StepStatus::Failed => {
@@ -88,7 +141,7 @@ fn step_status(scenario: &ScenarioResult, step: &StepResult) -> TestCaseStatus {
                 || "step failed".to_string(),
                 |c| {
                     one_line(&format!(
-                        "{}: expected {}, got {}",
+                        "{cause}{}: expected {}, got {}",
                         c.check, c.expected, c.actual
                     ))
                 },
@@ -109,7 +162,7 @@ fn step_status(scenario: &ScenarioResult, step: &StepResult) -> TestCaseStatus {
             let message = fault.map_or("no response", |f| f.message.as_str());
             status
                 .set_type(kind)
-                .set_message(one_line(message))
+                .set_message(one_line(&format!("{cause}{message}")))
                 .set_description(detail());
             status
         }
@@ -200,6 +253,7 @@ mod tests {
         assert_eq!(
             names,
             [
+                "scimreplay run",
                 "user-disable-default",
                 "user-create-string-active",
                 "group-filter-by-name",
@@ -208,13 +262,18 @@ mod tests {
                 "scimreplay cleanup",
             ]
         );
-        let case = |suite: usize, case: usize| &parsed.test_suites[suite].test_cases[case];
+        let case = |suite: usize, case: usize| &parsed.test_suites[suite + 1].test_cases[case];
         assert!(matches!(
             &case(1, 0).status,
             TestCaseStatus::NonSuccess { kind: NonSuccessKind::Failure, message: Some(m), .. }
-                if m.as_str() == "status: expected 201, got 400"
+                if m.as_str().ends_with("] status: expected 201, got 400")
+                    && m.as_str().starts_with("[c-")
         ));
-        assert!(matches!(&case(1, 1).status, TestCaseStatus::Skipped { .. }));
+        assert!(matches!(
+            &case(1, 1).status,
+            TestCaseStatus::Skipped { message: Some(m), .. }
+                if m.as_str().starts_with("consequence of cause c-")
+        ));
         assert!(matches!(
             &case(2, 0).status,
             TestCaseStatus::NonSuccess { kind: NonSuccessKind::Error, ty: Some(t), .. }
@@ -234,6 +293,22 @@ mod tests {
             case(1, 0).classname.as_ref().map(|c| c.as_str()),
             Some("user-create-string-active")
         );
+    }
+
+    #[test]
+    fn an_interrupted_run_is_an_error_even_without_a_failed_step() {
+        let mut report = sample_report();
+        report.scenarios.truncate(1);
+        report.cleanup.left_behind.clear();
+        report.summary.interrupted = true;
+        report.conclude();
+        let xml = to_junit_xml(&report).expect("serializes");
+        let parsed = Report::deserialize_from_str(&xml).expect("valid JUnit XML");
+        assert!(matches!(
+            &parsed.test_suites[0].test_cases[0].status,
+            TestCaseStatus::NonSuccess { kind: NonSuccessKind::Error, message: Some(m), .. }
+                if m.as_str() == "interrupted"
+        ));
     }
 
     #[test]

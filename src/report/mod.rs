@@ -4,6 +4,7 @@
 //! matches every event. JSON, JUnit and findings are pure functions of the final `RunReport`.
 
 pub mod catalogue;
+pub mod causes;
 pub mod curl;
 pub mod detail;
 pub mod diagnostic;

@@ -7,8 +7,13 @@
 use crate::model::{
     CleanupReport, RunReport, ScenarioResult, SnapshotState, StepResult, StepStatus, Summary,
 };
+use crate::model::{PreflightResult, Verdict};
+use crate::report::causes;
 use crate::report::curl::cleanup_command;
-use crate::report::detail::{check_line, paint_status, plural, retry_text, step_detail};
+use crate::report::detail::{
+    Bodies, MAX_BODY_CHARS, MAX_BODY_LINES, cut_body, diff_lines, paint_status, plural, retry_text,
+    step_detail_with,
+};
 use crate::report::event::{ReportError, Reporter, RunEvent, RunStarted, replay};
 use crate::report::styles::Styles;
 use std::io::{self, Write};
@@ -104,24 +109,21 @@ impl<W: Write> TerminalReporter<W> {
         let mut after_block = false;
         let mut skips_shown = 0;
         for (i, step) in scenario.steps.iter().enumerate() {
-            let block = step.status != StepStatus::Skipped && self.wants_detail(step);
+            let block = step.status != StepStatus::Skipped && self.options.verbose;
             if block || after_block {
                 out.push('\n');
             }
             after_block = block;
             if block {
-                out.push_str(&step_detail(scenario, step, s));
+                out.push_str(&step_detail_with(scenario, step, s, Bodies::Full));
             } else if step.status == StepStatus::Skipped {
                 if i >= skips_shown {
                     let (line, run) = skip_line(&scenario.steps[i..]);
                     skips_shown = i + run;
                     out.push_str(&format!("      {} {}\n", s.dim("SKIP"), s.dim(&line)));
                 }
-            } else if step.status == StepStatus::Warned {
-                out.push_str(&format!("      {} {}\n", s.warn("WARN"), step.id));
-                for check in step.failed_checks() {
-                    out.push_str(&check_line(check, "        ", s));
-                }
+            } else if step.status != StepStatus::Passed {
+                out.push_str(&step_line(step, s));
             }
             // A throttled step that passed on retry still says so: CI should see the waits.
             if let Some(exchange) = step
@@ -140,56 +142,89 @@ impl<W: Write> TerminalReporter<W> {
         if after_block {
             out.push('\n');
         }
+        if let Some(rerun) = &scenario.rerun {
+            let line = if rerun.cleared {
+                "run again alone: passed (the failure shows only under concurrency)"
+            } else {
+                "run again alone: failed again"
+            };
+            out.push_str(&format!("      {} {}\n", s.dim("RERUN"), s.dim(line)));
+        }
         out
     }
 
-    fn wants_detail(&self, step: &StepResult) -> bool {
-        self.options.verbose
-            || matches!(
-                step.status,
-                StepStatus::Failed | StepStatus::Errored | StepStatus::Drift
-            )
-    }
-
-    /// Snapshot notes, the list of scenarios that need attention, the summary line.
+    /// The preflight's stop, the ranked causes, snapshot notes, the summary and the verdict.
     fn run_finished(&self, report: &RunReport) -> String {
         let s = self.styles();
-        let mut out = snapshot_notes(report, s);
+        let mut out = String::new();
+        if let Some(preflight) = report
+            .preflight
+            .as_ref()
+            .filter(|p| p.result != PreflightResult::Passed)
+        {
+            out.push_str(&causes::preflight_lines(preflight, s));
+        }
+        let bodies = if self.options.verbose {
+            Bodies::Full
+        } else {
+            Bodies::Short
+        };
+        out.push_str(&causes::section(report, s, bodies));
+        let notes = snapshot_notes(report, s);
+        if !notes.is_empty() {
+            out.push('\n');
+            out.push_str(&notes);
+        }
         // After an interrupt, the scenarios it cut short are one fact, not dozens of lines.
-        let cut_short =
-            |sc: &&ScenarioResult| report.summary.interrupted && sc.status() == StepStatus::Skipped;
-        let attention: Vec<&ScenarioResult> = report
+        let not_run = report
             .scenarios
             .iter()
-            .filter(|sc| !matches!(sc.status(), StepStatus::Passed | StepStatus::Warned))
-            .filter(|sc| !cut_short(sc))
-            .collect();
-        let not_run = report.scenarios.iter().filter(cut_short).count();
-        if !attention.is_empty() || not_run > 0 {
-            out.push('\n');
-            if not_run > 0 {
-                let line = format!(
-                    "{} not finished: the run was interrupted",
-                    plural(not_run, "scenario", "scenarios")
-                );
-                out.push_str(&format!("{}\n", s.warn(&line)));
-            }
-            for sc in attention {
-                let label = format!("{:>7}", sc.status().label());
-                out.push_str(&format!(
-                    "{} {} ({}) {}\n",
-                    paint_status(s, sc.status(), &label),
-                    sc.name,
-                    sc.dialect,
-                    s.dim(&sc.file)
-                ));
-            }
+            .filter(|sc| report.summary.interrupted && sc.status() == StepStatus::Skipped)
+            .count();
+        if not_run > 0 {
+            let line = format!(
+                "{} not finished: the run was interrupted",
+                plural(not_run, "scenario", "scenarios")
+            );
+            out.push_str(&format!("\n{}\n", s.warn(&line)));
         }
         out.push('\n');
         out.push_str(&summary_line(report, s));
         out.push('\n');
+        if report.verdict != Verdict::Passed {
+            let code = crate::exit::Outcome::from(report.verdict).code();
+            let line = format!("result: {} (exit {code})", report.verdict.label());
+            out.push_str(&format!("{}\n", s.fail(&line)));
+        }
         out
     }
+}
+
+/// One line for a step that did not pass: its status, id and the cause it belongs to.
+fn step_line(step: &StepResult, s: Styles) -> String {
+    let label = paint_status(s, step.status, step.status.label());
+    let tail = match (&step.cause, &step.consequence_of) {
+        (_, Some(cause)) => format!("consequence of [{cause}]"),
+        (Some(cause), None) => {
+            let first = step
+                .failed_checks()
+                .next()
+                .map(|c| format!(": {}", c.check))
+                .unwrap_or_default();
+            format!("[{cause}]{first}")
+        }
+        (None, None) if step.status == StepStatus::Drift => "snapshot differs".to_string(),
+        (None, None) => String::new(),
+    };
+    let mut out = format!("      {label} {} {}\n", step.id, s.dim(&tail));
+    if let Some(diff) = step.snapshot_diff.as_deref() {
+        let (shown, cut) = cut_body(diff, MAX_BODY_LINES, MAX_BODY_CHARS);
+        out.push_str(&diff_lines(&shown, "        ", s));
+        if let Some(cut) = cut {
+            out.push_str(&format!("        {cut}, -v for all\n"));
+        }
+    }
+    out
 }
 
 impl<W: Write> Reporter for TerminalReporter<W> {
@@ -259,10 +294,13 @@ fn skip_line(steps: &[StepResult]) -> (String, usize) {
         .take_while(|st| st.status == StepStatus::Skipped && reason(st) == why)
         .count()
         .max(1);
-    let line = match run {
+    let mut line = match run {
         1 => format!("{}: {why}", first.id),
         n => format!("{} … {} ({n} steps): {why}", first.id, steps[n - 1].id),
     };
+    if let Some(cause) = &first.consequence_of {
+        line.push_str(&format!(" (consequence of [{cause}])"));
+    }
     (line, run)
 }
 
@@ -339,7 +377,8 @@ fn snapshot_notes(report: &RunReport, s: Styles) -> String {
             .count();
         let written = if proposed > 0 {
             format!(
-                "{} written as pending `.snap.new` (scimreplay accept makes them the baseline)",
+                "{} written as pending `.snap.new` (a failing transcript never becomes the \
+                 baseline on its own; scimreplay accept makes it one on purpose)",
                 plural(proposed, "proposal", "proposals")
             )
         } else {
@@ -404,8 +443,15 @@ fn summary_line(report: &RunReport, s: Styles) -> String {
             counts.push(format!("{n} {word}"));
         }
     }
+    if sum.consequences > 0 {
+        counts.push(plural(sum.consequences, "consequence", "consequences"));
+    }
+    let causes = match sum.causes {
+        0 => String::new(),
+        n => format!(" · {}", plural(n, "cause", "causes")),
+    };
     let mut line = format!(
-        "scimreplay: {}, {}: {} · {} · {}",
+        "scimreplay: {}, {}: {}{causes} · {} · {}",
         plural(sum.scenarios, "scenario", "scenarios"),
         plural(sum.steps, "step", "steps"),
         counts.join(", "),
@@ -466,6 +512,8 @@ mod tests {
             checks: Vec::new(),
             snapshot_diff: None,
             curl: None,
+            cause: None,
+            consequence_of: None,
         }
     }
 
@@ -535,8 +583,8 @@ mod tests {
     fn clean_run_has_a_green_summary_and_no_recap() {
         let mut report = sample_report();
         report.scenarios.truncate(1);
-        report.summary = Summary::of(&report.scenarios);
         report.cleanup.left_behind.clear();
+        report.conclude();
         let text = render(&report, TerminalOptions::default());
         let last = text.lines().last().unwrap_or_default();
         assert_eq!(

@@ -6,7 +6,7 @@ use crate::check::outcome::CheckOutcome;
 use crate::http::exchange::{Exchange, Fault, FaultKind, REDACTED, ReceivedResponse, SentRequest};
 use crate::model::{
     CleanupReport, FORMAT_VERSION, LeftBehind, RunReport, ScenarioResult, SnapshotResult,
-    SnapshotState, StepResult, StepStatus, Summary,
+    SnapshotState, StepResult, StepStatus, Summary, Verdict,
 };
 use crate::report::curl::curl_command;
 use crate::scenario::model::{Dialect, Severity};
@@ -72,6 +72,8 @@ fn step(id: &str, status: StepStatus, exchange: Option<Exchange>) -> StepResult 
         checks: vec![check("status", Severity::Fail, true, "200", "200")],
         snapshot_diff: None,
         curl,
+        cause: None,
+        consequence_of: None,
     }
 }
 
@@ -109,6 +111,7 @@ fn scenario(name: &str, dialect: Dialect, steps: Vec<StepResult>, ms: u64) -> Sc
             pending: None,
         },
         duration_ms: ms,
+        rerun: None,
     }
 }
 
@@ -275,7 +278,7 @@ fn drift() -> ScenarioResult {
 pub(crate) fn sample_report() -> RunReport {
     let scenarios = vec![passing(), failing(), transport_error(), warning(), drift()];
     let summary = Summary::of(&scenarios);
-    RunReport {
+    let mut report = RunReport {
         format_version: FORMAT_VERSION,
         tool: "scimreplay 0.1.0".into(),
         run_id: "7f3a2c".into(),
@@ -284,6 +287,9 @@ pub(crate) fn sample_report() -> RunReport {
         baseline: "reference".into(),
         started_at: "2026-01-02T03:04:05Z".into(),
         duration_ms: 1_934,
+        verdict: Verdict::Passed,
+        preflight: None,
+        causes: Vec::new(),
         scenarios,
         cleanup: CleanupReport {
             ledger: ".scimreplay/ledger 7f3a2c.json".into(),
@@ -297,5 +303,7 @@ pub(crate) fn sample_report() -> RunReport {
             interrupted: false,
         },
         summary,
-    }
+    };
+    report.conclude();
+    report
 }

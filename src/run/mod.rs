@@ -5,14 +5,14 @@ pub mod clock;
 pub mod guard;
 pub mod interrupt;
 pub mod ledger;
+pub mod preflight;
 pub mod runner;
 pub mod snapshots;
 pub mod track;
 
 use crate::exit::Outcome;
-use crate::http::exchange::FaultKind;
 use crate::http::{Client, ClientOptions, Secret, Target};
-use crate::model::{self as report, FORMAT_VERSION, RunReport, StepStatus, Summary};
+use crate::model::{CleanupReport, FORMAT_VERSION, PreflightResult, RunReport, Summary, Verdict};
 use crate::reference;
 use crate::report::event::{Reporter, RunEvent, RunStarted};
 use crate::scenario::model::Scenario;
@@ -29,8 +29,12 @@ use tokio::sync::mpsc;
 pub enum Endpoint {
     /// Start the built-in reference endpoint in-process on a free loopback port.
     Builtin,
-    /// A real endpoint: its Tenant URL and the bearer token.
-    Remote { target: Target, token: Secret },
+    /// A real endpoint: its Tenant URL, the bearer token and the variable it came from.
+    Remote {
+        target: Target,
+        token: Secret,
+        token_env: String,
+    },
 }
 
 /// How snapshots are compared and written.
@@ -53,6 +57,8 @@ pub struct RunPlan {
     pub snapshots: Option<SnapshotPlan>,
     /// Folder for the ledger (real endpoints only; the built-in one dies with the run).
     pub state_dir: PathBuf,
+    /// Replay Entra's Test Connection first and stop when it cannot succeed.
+    pub preflight: bool,
 }
 
 /// A failure of the harness itself (not a finding about the endpoint).
@@ -70,15 +76,16 @@ pub enum HarnessError {
 
 /// Runs the plan, feeding `reporter` as results arrive, and returns the final report.
 ///
-/// The stages: open a session (endpoint, client, ledger), start the reporter task, run the
-/// scenarios, close the session, assemble the report and hand it to the reporters.
+/// The stages: connect (endpoint and client), start the reporter task, preflight (Entra's
+/// Test Connection; a stop ends the run here), open the ledger, run the scenarios, close,
+/// conclude the report (causes, verdict) and hand it to the reporters.
 pub async fn execute(
     plan: RunPlan,
     interrupt: Arc<Interrupt>,
     reporter: Box<dyn Reporter + Send>,
 ) -> Result<RunReport, HarnessError> {
     let identity = RunIdentity::new();
-    let session = Session::open(plan.endpoint, &plan.state_dir, plan.client, &identity).await?;
+    let connection = Connection::open(plan.endpoint, plan.client).await?;
     let baseline = plan
         .snapshots
         .as_ref()
@@ -86,19 +93,44 @@ pub async fn execute(
         .unwrap_or_else(|| "(snapshots off)".into());
     let reporting = Reporting::start(reporter);
     reporting.send(RunEvent::RunStarted(RunStarted {
-        target: session.label.clone(),
+        target: connection.label.clone(),
         baseline: baseline.clone(),
         prefix: identity.prefix.clone(),
         scenarios: plan.scenarios.len(),
         jobs: plan.jobs,
     }));
+    let mut report = identity.report(&connection.label, baseline);
+    if plan.preflight {
+        let probes = preflight::preflight(&connection.client, &connection.token_source);
+        let checked = tokio::select! {
+            checked = probes => checked,
+            _ = interrupt.stopped() => {
+                // Stopped before anything was created: nothing to clean up.
+                reporting.send(RunEvent::Interrupted);
+                report.summary.interrupted = true;
+                connection.close(None).await;
+                return reporting.finish(identity.conclude(report)).await;
+            }
+        };
+        let stop = checked.result != PreflightResult::Passed;
+        for finding in checked.findings.iter().filter(|_| !stop) {
+            reporting.send(RunEvent::Notice(format!("preflight: {finding}")));
+        }
+        report.preflight = Some(checked);
+        if stop {
+            // Nothing was created: no ledger, no scenarios, no snapshots.
+            connection.close(None).await;
+            return reporting.finish(identity.conclude(report)).await;
+        }
+    }
+    let ledger = open_ledger(&connection, &plan.state_dir, &identity)?;
     let watcher = reporting.forward_interrupt(&interrupt);
     let snapshots = plan
         .snapshots
-        .map(|p| snapshots::Snapshots::new(p, session.target.base(), &identity.prefix));
+        .map(|p| snapshots::Snapshots::new(p, connection.target.base(), &identity.prefix));
     let shared = Arc::new(runner::Shared {
-        client: session.client,
-        ledger: session.ledger,
+        client: connection.client.clone(),
+        ledger,
         interrupt: Arc::clone(&interrupt),
         prefix: identity.prefix.clone(),
         run_id: identity.run_id.clone(),
@@ -114,27 +146,11 @@ pub async fn execute(
     .await;
     watcher.abort();
     reporting.send(RunEvent::CleanupFinished(Arc::new(cleanup.clone())));
-    if let Some(server) = session.server {
-        server.shutdown().await;
-        // The built-in endpoint's objects died with it; its ledger has nothing to finish.
-        let _ = std::fs::remove_file(shared.ledger.path());
-    }
-    let mut summary = Summary::of(&scenarios);
-    summary.interrupted = interrupt.stopping();
-    let report = RunReport {
-        format_version: FORMAT_VERSION,
-        tool: concat!("scimreplay ", env!("CARGO_PKG_VERSION")).to_string(),
-        run_id: identity.run_id,
-        prefix: identity.prefix,
-        target: session.label,
-        baseline,
-        started_at: clock::rfc3339(identity.started_at),
-        duration_ms: identity.started.elapsed().as_millis() as u64,
-        scenarios,
-        cleanup,
-        summary,
-    };
-    reporting.finish(report).await
+    connection.close(Some(&shared.ledger)).await;
+    report.scenarios = scenarios;
+    report.cleanup = cleanup;
+    report.summary.interrupted = interrupt.stopping();
+    reporting.finish(identity.conclude(report)).await
 }
 
 /// What names this run: its id, the prefix of everything it creates, when it started.
@@ -156,57 +172,114 @@ impl RunIdentity {
             started: Instant::now(),
         }
     }
+
+    /// An empty report for this run, filled in as the stages finish.
+    fn report(&self, target: &str, baseline: String) -> RunReport {
+        RunReport {
+            format_version: FORMAT_VERSION,
+            tool: concat!("scimreplay ", env!("CARGO_PKG_VERSION")).to_string(),
+            run_id: self.run_id.clone(),
+            prefix: self.prefix.clone(),
+            target: target.to_string(),
+            baseline,
+            started_at: clock::rfc3339(self.started_at),
+            duration_ms: 0,
+            verdict: Verdict::Passed,
+            preflight: None,
+            causes: Vec::new(),
+            scenarios: Vec::new(),
+            cleanup: CleanupReport::default(),
+            summary: Summary::default(),
+        }
+    }
+
+    /// The report with its duration, causes, summary and verdict.
+    fn conclude(&self, mut report: RunReport) -> RunReport {
+        report.duration_ms = self.started.elapsed().as_millis() as u64;
+        report.conclude();
+        report
+    }
 }
 
-/// The endpoint a run talks to, the client for it and the ledger of what it creates.
-struct Session {
+/// The endpoint a run talks to and the client for it.
+struct Connection {
     /// The built-in endpoint, when the run started one.
     server: Option<reference::RunningServer>,
     target: Target,
     /// How reports name the endpoint.
     label: String,
+    /// Where the token came from, for a rejection message.
+    token_source: String,
     client: Client,
-    ledger: Ledger,
 }
 
-impl Session {
-    /// Starts the built-in endpoint if asked, builds the client and creates the ledger.
-    async fn open(
-        endpoint: Endpoint,
-        state_dir: &std::path::Path,
-        options: ClientOptions,
-        identity: &RunIdentity,
-    ) -> Result<Session, HarnessError> {
-        let (server, target, token, label, ledger_dir) = match endpoint {
+impl Connection {
+    /// Starts the built-in endpoint if asked and builds the client.
+    async fn open(endpoint: Endpoint, options: ClientOptions) -> Result<Connection, HarnessError> {
+        let (server, target, token, label, token_source) = match endpoint {
             Endpoint::Builtin => {
                 let (server, target, token) = start_builtin().await?;
-                let dir = std::env::temp_dir().join("scimreplay-builtin");
                 let label = "builtin reference endpoint".to_string();
-                (Some(server), target, token, label, dir)
+                let source = "the built-in endpoint's own token".to_string();
+                (Some(server), target, token, label, source)
             }
-            Endpoint::Remote { target, token } => {
+            Endpoint::Remote {
+                target,
+                token,
+                token_env,
+            } => {
                 let label = target.display();
-                (None, target, token, label, state_dir.join("ledgers"))
+                (None, target, token, label, format!("${token_env}"))
             }
         };
         let client = Client::new(target.clone(), Some(token), options)?;
-        let ledger = Ledger::create(
-            &ledger_dir,
-            Entry::Run {
-                run_id: identity.run_id.clone(),
-                target: target.display(),
-                prefix: identity.prefix.clone(),
-                started_at: clock::rfc3339(identity.started_at),
-            },
-        )?;
-        Ok(Session {
+        Ok(Connection {
             server,
             target,
             label,
+            token_source,
             client,
-            ledger,
         })
     }
+
+    /// Stops the built-in endpoint, whose objects die with it: its ledger has nothing to
+    /// finish and is removed.
+    async fn close(self, ledger: Option<&Ledger>) {
+        if let Some(server) = self.server {
+            server.shutdown().await;
+            if let Some(ledger) = ledger {
+                let _ = std::fs::remove_file(ledger.path());
+            }
+        }
+    }
+
+    fn builtin(&self) -> bool {
+        self.server.is_some()
+    }
+}
+
+/// The ledger of what this run creates: in the state folder for a real endpoint, in the temp
+/// folder for the built-in one.
+fn open_ledger(
+    connection: &Connection,
+    state_dir: &std::path::Path,
+    identity: &RunIdentity,
+) -> Result<Ledger, HarnessError> {
+    let dir = if connection.builtin() {
+        std::env::temp_dir().join("scimreplay-builtin")
+    } else {
+        state_dir.join("ledgers")
+    };
+    let ledger = Ledger::create(
+        &dir,
+        Entry::Run {
+            run_id: identity.run_id.clone(),
+            target: connection.target.display(),
+            prefix: identity.prefix.clone(),
+            started_at: clock::rfc3339(identity.started_at),
+        },
+    )?;
+    Ok(ledger)
 }
 
 /// The built-in reference endpoint on a free loopback port, with a random token.
@@ -275,53 +348,7 @@ impl Reporting {
     }
 }
 
-/// The exit outcome of a finished run.
+/// The exit outcome of a finished run: its verdict, as the exit-code table maps it.
 pub fn outcome(report: &RunReport) -> Outcome {
-    let exchanges: Vec<_> = report
-        .scenarios
-        .iter()
-        .flat_map(|s| &s.steps)
-        .filter_map(|s| s.exchange.as_ref())
-        .collect();
-    let unreachable = !exchanges.is_empty()
-        && exchanges.iter().all(|e| {
-            e.response.is_none()
-                && e.fault
-                    .as_ref()
-                    .is_some_and(|f| matches!(f.kind, FaultKind::Connect | FaultKind::Tls))
-        });
-    let mut outcome = Outcome::Passed;
-    if unreachable
-        || report.scenarios.iter().flat_map(|s| &s.steps).any(|s| {
-            s.exchange
-                .as_ref()
-                .and_then(|e| e.fault.as_ref())
-                .is_some_and(|f| f.kind == FaultKind::Refused)
-        })
-    {
-        outcome = outcome.worst(Outcome::EndpointOrHarness);
-    }
-    if !report.cleanup.left_behind.is_empty() {
-        outcome = outcome.worst(Outcome::CleanupIncomplete);
-    }
-    // An interrupted run did not finish: whatever it checked, it never exits 0 or 1.
-    if report.summary.interrupted {
-        outcome = outcome.worst(Outcome::EndpointOrHarness);
-    }
-    for step in report.scenarios.iter().flat_map(|s| &s.steps) {
-        outcome = outcome.worst(match step.status {
-            StepStatus::Failed | StepStatus::Errored => Outcome::ChecksFailed,
-            StepStatus::Drift => Outcome::SnapshotDrift,
-            StepStatus::Passed | StepStatus::Warned | StepStatus::Skipped => Outcome::Passed,
-        });
-    }
-    if report.scenarios.iter().any(|s| {
-        matches!(
-            s.snapshot.state,
-            report::SnapshotState::Missing | report::SnapshotState::Mismatch
-        )
-    }) {
-        outcome = outcome.worst(Outcome::SnapshotDrift);
-    }
-    outcome
+    Outcome::from(report.verdict)
 }

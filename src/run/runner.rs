@@ -122,7 +122,7 @@ async fn run_scenario(
     }
     let snapshot = run.compare_snapshot(&mut steps);
     let cleanup = run.clean_up().await;
-    let result = ScenarioResult {
+    let mut result = ScenarioResult {
         name: scenario.name.clone(),
         summary: scenario.summary.clone(),
         dialect: scenario.dialect,
@@ -131,7 +131,10 @@ async fn run_scenario(
         steps,
         snapshot,
         duration_ms: started.elapsed().as_millis() as u64,
+        rerun: None,
     };
+    // Causes and consequences are known per scenario, so the live report can name them.
+    crate::model::diagnose::mark_scenario(&mut result);
     (result, cleanup)
 }
 
@@ -239,7 +242,11 @@ impl<'a> ScenarioRun<'a> {
                             self.record(path, step);
                         }
                     }
-                    Err(why) => self.unrecorded.push(lost.left_behind(&why)),
+                    Err(why) => self.unrecorded.push(lost.left_behind(
+                        &why,
+                        &self.shared.prefix,
+                        &self.shared.client.target().display(),
+                    )),
                 }
             }
         }
@@ -290,8 +297,8 @@ impl<'a> ScenarioRun<'a> {
                 pending: None,
             };
         };
-        // A transcript with skipped steps is incomplete: compare it, never store it.
-        let complete = steps.iter().all(|s| s.status != StepStatus::Skipped);
+        // Only a good transcript may become the baseline; a failing one is proposed.
+        let kind = super::snapshots::Transcript::of(steps);
         let normalizer = snaps
             .normalizer
             .clone()
@@ -299,7 +306,7 @@ impl<'a> ScenarioRun<'a> {
         let (result, problem) = super::snapshots::compare(
             &snaps.plan,
             &snaps.store,
-            complete,
+            kind,
             self.scenario,
             steps,
             &normalizer,
@@ -350,6 +357,8 @@ fn judged(
         checks,
         snapshot_diff: None,
         curl,
+        cause: None,
+        consequence_of: None,
     }
 }
 
@@ -412,6 +421,8 @@ fn skipped(step: &Step, why: String) -> StepResult {
         checks: Vec::new(),
         snapshot_diff: None,
         curl: None,
+        cause: None,
+        consequence_of: None,
     }
 }
 

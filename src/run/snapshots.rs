@@ -7,12 +7,72 @@ use crate::normalize::Normalizer;
 use crate::scenario::model::Scenario;
 use crate::snapshot::{self, Policy, Store, UpdateMode};
 
+/// What a transcript may become.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transcript {
+    /// Every step ran and passed (or only warned): it may become the baseline.
+    Good,
+    /// A step failed, errored or was skipped because of a failure: it is only ever proposed
+    /// as a pending `.snap.new` (`accept` blesses it on purpose), never made the baseline.
+    Failing,
+    /// Nothing to keep: the run was interrupted before it finished, or the endpoint never
+    /// answered. Compared, never written.
+    Unusable,
+}
+
+impl Transcript {
+    /// Classifies a finished scenario's steps.
+    pub fn of(steps: &[StepResult]) -> Transcript {
+        let interrupted = steps.iter().any(|s| {
+            s.status == StepStatus::Skipped
+                && s.skipped_because
+                    .as_deref()
+                    .is_some_and(|w| w.contains("interrupted"))
+        });
+        let answered = steps
+            .iter()
+            .any(|s| s.exchange.as_ref().is_some_and(|e| e.response.is_some()));
+        if interrupted || !answered {
+            return Transcript::Unusable;
+        }
+        let failing = steps.iter().any(|s| {
+            matches!(
+                s.status,
+                StepStatus::Failed | StepStatus::Errored | StepStatus::Skipped
+            )
+        });
+        if failing {
+            Transcript::Failing
+        } else {
+            Transcript::Good
+        }
+    }
+
+    /// The write policy for a transcript of this kind under `plan`.
+    fn policy(self, plan: &SnapshotPlan) -> Policy {
+        match (self, plan.mode) {
+            (Transcript::Good, mode) => Policy {
+                mode,
+                require_existing: plan.require,
+            },
+            (Transcript::Unusable, _) | (Transcript::Failing, UpdateMode::No) => Policy {
+                mode: UpdateMode::No,
+                require_existing: true,
+            },
+            (Transcript::Failing, UpdateMode::Auto | UpdateMode::Always) => Policy {
+                mode: UpdateMode::Auto,
+                require_existing: true,
+            },
+        }
+    }
+}
+
 /// Compares one scenario's transcript; returns the result and, on a store failure, why.
-/// When `writable` is false nothing is written, whatever the plan's mode.
+/// What is written depends on the plan's mode and on what the transcript is.
 pub fn compare(
     plan: &SnapshotPlan,
     store: &Store,
-    writable: bool,
+    kind: Transcript,
     scenario: &Scenario,
     steps: &mut [StepResult],
     normalizer: &Normalizer,
@@ -25,10 +85,7 @@ pub fn compare(
         .filter_map(|(_, result)| result.exchange.as_ref().map(|e| (result.id.as_str(), e)))
         .collect();
     let transcript = normalizer.transcript(&scenario.name, &snapshotted);
-    let policy = Policy {
-        mode: if writable { plan.mode } else { UpdateMode::No },
-        require_existing: plan.require,
-    };
+    let policy = kind.policy(plan);
     match snapshot::compare(store, &plan.baseline, &scenario.name, &transcript, policy) {
         Ok(comparison) => {
             if comparison.result.state == SnapshotState::Mismatch {

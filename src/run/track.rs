@@ -7,7 +7,7 @@
 //! the run prefix, so a run never loses track of what it made.
 
 use super::guard;
-use crate::http::exchange::Exchange;
+use crate::http::exchange::{Exchange, FaultKind};
 use crate::http::{Client, OutgoingRequest};
 use crate::model::LeftBehind;
 use crate::scenario::model::{AuthMode, Method, QueryStyle};
@@ -40,14 +40,17 @@ pub struct Unrecorded {
 }
 
 impl Unrecorded {
-    /// The report line for an object no lookup could find.
-    pub fn left_behind(&self, lookup: &str) -> LeftBehind {
+    /// The report line for an object no lookup could find, with the sweep command (this
+    /// run's prefix and Tenant URL) that lists it if it exists.
+    pub fn left_behind(&self, lookup: &str, prefix: &str, target: &str) -> LeftBehind {
         LeftBehind {
             path: format!("/{} {} \"{}\"", self.collection, self.name_attr, self.name),
             reason: format!(
-                "{}, and looking it up by name {lookup}; `scimreplay cleanup --prefix <run prefix> \
-                 --target <url>` finds it if it exists",
-                self.why
+                "{}, and looking it up by name {lookup}; `scimreplay cleanup --prefix {} \
+                 --target {}` lists it if it exists (add --yes to delete)",
+                self.why,
+                crate::report::curl::shell_word(prefix),
+                crate::report::curl::shell_word(target)
             ),
         }
     }
@@ -98,6 +101,16 @@ fn classify_create(request: &OutgoingRequest, exchange: &Exchange) -> Tracked {
     };
     let response = match (&exchange.response, &exchange.fault) {
         (Some(r), None) => r,
+        // Refused by the guard, or no connection at all: the request never reached the
+        // endpoint, so it created nothing.
+        (None, Some(fault))
+            if matches!(
+                fault.kind,
+                FaultKind::Connect | FaultKind::Tls | FaultKind::Refused
+            ) =>
+        {
+            return Tracked::Nothing;
+        }
         (_, Some(fault)) => {
             let why = format!("the create got no complete answer ({})", fault.message);
             return unrecorded(why, false);
@@ -208,7 +221,7 @@ pub async fn recover(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::exchange::{Fault, FaultKind, ReceivedResponse, SentRequest};
+    use crate::http::exchange::{Fault, ReceivedResponse, SentRequest};
     use serde_json::json;
 
     fn post(body: Value) -> OutgoingRequest {
@@ -291,6 +304,38 @@ mod tests {
             message: "no complete response within 1 s".into(),
         });
         assert!(matches!(classify(&req, &timed_out), Tracked::Unrecorded(_)));
+    }
+
+    #[test]
+    fn creates_that_never_reached_the_endpoint_created_nothing() {
+        let req = post(json!({"userName": "p-a"}));
+        for kind in [FaultKind::Connect, FaultKind::Tls, FaultKind::Refused] {
+            let mut never_sent = answered(201, vec![], None);
+            never_sent.response = None;
+            never_sent.fault = Some(Fault {
+                kind,
+                message: "connection refused".into(),
+            });
+            assert_eq!(classify(&req, &never_sent), Tracked::Nothing, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn the_left_behind_hint_names_the_real_prefix_and_url() {
+        let lost = Unrecorded {
+            collection: "Users",
+            name_attr: "userName",
+            name: "scimreplay-abc123-alice".into(),
+            why: "the create answered 201 without an id or Location".into(),
+            confirmed: true,
+        };
+        let line = lost.left_behind("found nothing", "scimreplay-abc123-", "https://h/scim");
+        assert!(
+            line.reason
+                .contains("scimreplay cleanup --prefix scimreplay-abc123- --target https://h/scim"),
+            "{}",
+            line.reason
+        );
     }
 
     #[test]

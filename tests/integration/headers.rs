@@ -44,6 +44,8 @@ async fn run(server: &MockServer, dir: &TempDir, extra: &[&str]) -> (Outcome, St
     let target = format!("{}/scim", server.uri());
     let mut args = vec![
         "run",
+        // This test judges the scenario's steps; the preflight would stop it first.
+        "--no-preflight",
         "--target",
         &target,
         "--no-builtin",

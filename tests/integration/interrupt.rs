@@ -312,6 +312,8 @@ async fn a_second_signal_stops_cleanup_and_cleanup_finishes_it() {
         "--scenarios",
         file.to_str().unwrap(),
         "--no-snapshots",
+        // The signal must land during the scenario, not the preflight.
+        "--no-preflight",
         "--state-dir",
         state.to_str().unwrap(),
         "--color",
@@ -403,6 +405,8 @@ async fn a_create_in_flight_is_awaited_and_its_object_cleaned_up() {
         "--scenarios",
         file.to_str().unwrap(),
         "--no-snapshots",
+        // The signal must land during the scenario, not the preflight.
+        "--no-preflight",
         "--state-dir",
         state.to_str().unwrap(),
     ]);

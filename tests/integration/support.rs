@@ -89,7 +89,8 @@ pub async fn run_scenario(target: &str, scenario: &Value) -> (CliRun, Value) {
     run_scenario_with(target, scenario, &[]).await
 }
 
-/// [`run_scenario`] with extra `run` flags (a `--timeout` among them replaces the default 5 s).
+/// [`run_scenario`] with extra `run` flags (a `--timeout` among them replaces the default 5 s;
+/// `--preflight`, which is not a flag, keeps the preflight on and is not passed on).
 pub async fn run_scenario_with(target: &str, scenario: &Value, extra: &[&str]) -> (CliRun, Value) {
     let dir = TempDir::new("scenario");
     let file = dir.write(
@@ -107,10 +108,15 @@ pub async fn run_scenario_with(target: &str, scenario: &Value, extra: &[&str]) -
         "--color",
         "never",
     ];
+    // These runs judge one scenario's own steps (a fault on its first request among them);
+    // the preflight, which would stop such a run before it, has its own tests.
+    if !extra.contains(&"--preflight") {
+        args.push("--no-preflight");
+    }
     if !extra.contains(&"--timeout") {
         args.extend_from_slice(&["--timeout", "5"]);
     }
-    args.extend_from_slice(extra);
+    args.extend(extra.iter().filter(|a| **a != "--preflight"));
     let run = run_file(target, file.to_str().unwrap(), &args).await;
     let json = std::fs::read_to_string(&report)
         .ok()

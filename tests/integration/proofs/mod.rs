@@ -99,6 +99,8 @@ async fn findings(proof: &str, defect: Defect) -> String {
             "--target",
             &server.base_url(),
             "--no-snapshots",
+            // The proofs list per-scenario findings; the preflight would stop some runs first.
+            "--no-preflight",
             "--findings",
             findings.to_str().unwrap(),
             "--state-dir",

@@ -1,0 +1,273 @@
+//! Diagnosis: which failed steps are root causes, which are consequences of an earlier
+//! failure, and the ranked list of causes.
+//!
+//! Within a scenario a step is a *consequence* when it was skipped because an earlier step
+//! failed (a value it needs was never captured), or when it is a read whose only failures are
+//! value checks and an earlier write of the same scenario was refused (a match after a refused
+//! rename, a read after a refused create). A failed named SCIM/Entra check on the read is its
+//! own cause: the read would fail whatever the write did.
+
+use super::cause::{Cause, Rank, Signature, StepRef, log_code};
+use super::{ScenarioResult, StepResult, StepStatus};
+use crate::http::exchange::Exchange;
+use crate::scenario::model::Severity;
+use std::collections::HashMap;
+
+/// Sets `cause` and `consequence_of` on the steps of one finished scenario.
+pub fn mark_scenario(scenario: &mut ScenarioResult) {
+    let mut last_failure: Option<String> = None;
+    let mut refused_write: Option<String> = None;
+    for step in &mut scenario.steps {
+        step.cause = None;
+        step.consequence_of = None;
+        match step.status {
+            StepStatus::Skipped => {
+                let interrupted = step
+                    .skipped_because
+                    .as_deref()
+                    .is_some_and(|w| w.contains("interrupted"));
+                if !interrupted {
+                    step.consequence_of = last_failure.clone();
+                }
+            }
+            StepStatus::Failed | StepStatus::Errored | StepStatus::Warned => {
+                if step.status == StepStatus::Failed && only_value_checks_failed(step) {
+                    if let Some(cause) = &refused_write {
+                        step.consequence_of = Some(cause.clone());
+                        continue;
+                    }
+                }
+                let id = signature(step).id();
+                if step.status != StepStatus::Warned {
+                    if step.exchange.as_ref().is_some_and(refused_write_exchange) {
+                        refused_write = Some(id.clone());
+                    }
+                    last_failure = Some(id.clone());
+                }
+                step.cause = Some(id);
+            }
+            StepStatus::Passed | StepStatus::Drift => {}
+        }
+    }
+}
+
+/// The signature of a step that failed or warned.
+pub fn signature(step: &StepResult) -> Signature {
+    Signature::of(step.exchange.as_ref(), step.failed_checks().next())
+}
+
+/// A read (GET) whose failed checks are all status or JSON-value checks.
+fn only_value_checks_failed(step: &StepResult) -> bool {
+    let read = step
+        .exchange
+        .as_ref()
+        .is_some_and(|e| e.request.method.eq_ignore_ascii_case("GET") && e.fault.is_none());
+    read && step.failed_checks().all(|c| {
+        c.check == "status" || c.check.starts_with("json ") || c.check.starts_with("capture ")
+    })
+}
+
+/// A write the endpoint did not carry out: a 4xx/5xx answer or no answer.
+fn refused_write_exchange(exchange: &Exchange) -> bool {
+    let write = !exchange.request.method.eq_ignore_ascii_case("GET");
+    let refused = exchange.fault.is_some()
+        || exchange
+            .response
+            .as_ref()
+            .is_some_and(|r| !(200..300).contains(&r.status));
+    write && refused
+}
+
+/// The causes of a run's failures and warnings, most serious first (then the most widespread).
+pub fn causes(scenarios: &[ScenarioResult]) -> Vec<Cause> {
+    let mut order: Vec<String> = Vec::new();
+    let mut by_id: HashMap<String, Cause> = HashMap::new();
+    for scenario in scenarios {
+        for step in &scenario.steps {
+            let Some(id) = &step.cause else { continue };
+            let at = StepRef {
+                scenario: scenario.name.clone(),
+                step: step.id.clone(),
+            };
+            let cleared = scenario.rerun.as_ref().is_some_and(|r| r.cleared);
+            match by_id.get_mut(id) {
+                Some(cause) => {
+                    cause.failures.push(at);
+                    cause.only_under_concurrency &= cleared;
+                }
+                None => {
+                    let mut cause = new_cause(id, step, at);
+                    cause.only_under_concurrency = cleared;
+                    order.push(id.clone());
+                    by_id.insert(id.clone(), cause);
+                }
+            }
+        }
+    }
+    for scenario in scenarios {
+        for step in &scenario.steps {
+            if let Some(cause) = step
+                .consequence_of
+                .as_ref()
+                .and_then(|id| by_id.get_mut(id))
+            {
+                cause.consequences.push(StepRef {
+                    scenario: scenario.name.clone(),
+                    step: step.id.clone(),
+                });
+            }
+        }
+    }
+    let mut causes: Vec<Cause> = order
+        .into_iter()
+        .filter_map(|id| by_id.remove(&id))
+        .collect();
+    for cause in &mut causes {
+        let mut names: Vec<&str> = cause
+            .failures
+            .iter()
+            .chain(&cause.consequences)
+            .map(|s| s.scenario.as_str())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        cause.scenarios = names.len();
+    }
+    causes.sort_by(|a, b| {
+        (a.rank, std::cmp::Reverse(a.failures.len()), &a.id).cmp(&(
+            b.rank,
+            std::cmp::Reverse(b.failures.len()),
+            &b.id,
+        ))
+    });
+    causes
+}
+
+fn new_cause(id: &str, step: &StepResult, at: StepRef) -> Cause {
+    let signature = signature(step);
+    let first = step.failed_checks().next();
+    let fault = step.exchange.as_ref().and_then(|e| e.fault.as_ref());
+    let impact = first.and_then(|c| c.impact.clone()).or_else(|| {
+        fault.map(|f| format!("Entra logs the same failure as {}", f.kind.entra_code()))
+    });
+    let log_code = impact
+        .as_deref()
+        .and_then(log_code)
+        .or_else(|| fault.map(|f| f.kind.entra_code().to_string()));
+    Cause {
+        id: id.to_string(),
+        rank: rank(step),
+        sent: signature.sent,
+        answered: signature.answered,
+        check: signature.check,
+        expected: first.map(|c| c.expected.clone()).unwrap_or_default(),
+        actual: first.map_or_else(
+            || fault.map(|f| f.message.clone()).unwrap_or_default(),
+            |c| c.actual.clone(),
+        ),
+        impact,
+        log_code,
+        failures: vec![at],
+        consequences: Vec::new(),
+        scenarios: 0,
+        only_under_concurrency: false,
+    }
+}
+
+/// How serious a step's failure is for Entra.
+fn rank(step: &StepResult) -> Rank {
+    let first = step.failed_checks().next();
+    if step.status == StepStatus::Warned || first.is_some_and(|c| c.severity == Severity::Warn) {
+        return Rank::Warning;
+    }
+    let Some(exchange) = &step.exchange else {
+        return Rank::ObjectFails;
+    };
+    let Some(response) = &exchange.response else {
+        return Rank::ObjectFails;
+    };
+    let with_token = exchange.request.headers.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case("authorization") && v.ends_with(crate::http::exchange::REDACTED)
+    });
+    let filter_query = exchange.request.method.eq_ignore_ascii_case("GET")
+        && exchange.request.path.contains("filter=");
+    let status_failed = step.failed_checks().any(|c| c.check == "status");
+    if with_token && matches!(response.status, 401 | 403) {
+        return Rank::Connection;
+    }
+    if filter_query && status_failed && response.status >= 400 {
+        return Rank::Connection;
+    }
+    if response.status >= 400 && status_failed {
+        return Rank::ObjectFails;
+    }
+    Rank::SilentDrift
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::test_support::sample_report;
+
+    #[test]
+    fn a_step_skipped_after_a_failure_is_its_consequence() {
+        let mut report = sample_report();
+        report.conclude();
+        let failing = &report.scenarios[1];
+        let cause = failing.steps[0]
+            .cause
+            .clone()
+            .expect("the refused create is a cause");
+        assert_eq!(
+            failing.steps[1].consequence_of.as_deref(),
+            Some(cause.as_str())
+        );
+        let listed = report
+            .causes
+            .iter()
+            .find(|c| c.id == cause)
+            .expect("listed");
+        assert_eq!(listed.consequences.len(), 1);
+        assert_eq!(listed.rank, Rank::ObjectFails);
+        assert_eq!(report.summary.consequences, 1);
+        assert_eq!(
+            report.summary.failed, 1,
+            "the consequence is not another failure"
+        );
+    }
+
+    #[test]
+    fn one_signature_in_several_scenarios_is_one_cause() {
+        let mut report = sample_report();
+        let mut twin = report.scenarios[1].clone();
+        twin.name = "user-create-string-active-again".into();
+        report.scenarios.push(twin);
+        report.conclude();
+        let create = report
+            .causes
+            .iter()
+            .find(|c| c.sent.starts_with("POST /Users"))
+            .expect("the create cause");
+        assert_eq!(create.failures.len(), 2);
+        assert_eq!(create.scenarios, 2);
+        assert_eq!(
+            report
+                .causes
+                .iter()
+                .filter(|c| c.sent.starts_with("POST /Users"))
+                .count(),
+            1
+        );
+    }
+
+    #[test]
+    fn causes_are_ranked_most_serious_first() {
+        let mut report = sample_report();
+        report.conclude();
+        let ranks: Vec<Rank> = report.causes.iter().map(|c| c.rank).collect();
+        let mut sorted = ranks.clone();
+        sorted.sort();
+        assert_eq!(ranks, sorted);
+        assert_eq!(ranks.last(), Some(&Rank::Warning));
+    }
+}
