@@ -9,12 +9,18 @@
 //! provider; it shares only the constants in `scim` with the client side. `cli` turns flags
 //! and the environment into resolved options; `main.rs` only calls it.
 
+pub mod atomic_file;
 pub mod check;
+pub mod civil;
 pub mod cli;
+pub mod entra;
+pub mod escape;
 pub mod exit;
 pub mod http;
+pub mod import;
 pub mod model;
 pub mod normalize;
+pub mod record;
 pub mod reference;
 pub mod report;
 pub mod run;

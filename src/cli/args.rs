@@ -42,6 +42,10 @@ pub enum Command {
     Cleanup(CleanupArgs),
     /// Serve the built-in reference SCIM endpoint (for developing a client or an endpoint).
     Serve(ServeArgs),
+    /// Record a client's traffic through a proxy in front of an endpoint, as a scenario.
+    Record(Box<super::record_args::RecordArgs>),
+    /// Turn a SCIM Validator export or a HAR file into scenario files.
+    Import(super::import_args::ImportArgs),
     /// Print a shell completion script for bash, zsh, fish or powershell.
     ///
     /// e.g. `scimreplay completions bash > ~/.local/share/bash-completion/completions/scimreplay`
@@ -211,12 +215,18 @@ pub struct CleanupArgs {
     /// Sweep the endpoint for users and groups whose name starts with PREFIX (needs --target).
     #[arg(long, value_name = "PREFIX", requires = "target")]
     pub prefix: Option<String>,
-    /// Tenant URL (default: the one recorded in the ledger).
+    /// Tenant URL to clean up (required: the token only goes to an endpoint named here; ledgers
+    /// recorded for another endpoint are skipped, or refused when named with --ledger).
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
     /// Actually delete what the sweep found (without it, only list).
     #[arg(long)]
     pub yes: bool,
+    /// With --prefix: leave objects created less than this many minutes ago (by their
+    /// meta.created), and objects whose age the endpoint does not give, since a run in
+    /// progress elsewhere may still be using them; 0 sweeps everything the prefix matches.
+    #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+    pub min_age: u64,
     /// Environment variable that holds the bearer token.
     #[arg(long, value_name = "NAME", default_value = "SCIMREPLAY_TOKEN")]
     pub token_env: String,

@@ -282,9 +282,10 @@ pub async fn cleanup(args: CleanupArgs, env: &Environment, out: Out, mut err: Ou
             Ok(c) => c,
             Err(e) => return fail_input(&mut err, e.into()),
         };
-        return super::sweep::sweep(&client, prefix, args.yes, out, err).await;
+        let min_age = std::time::Duration::from_secs(args.min_age.saturating_mul(60));
+        return super::sweep::sweep(&client, prefix, args.yes, min_age, out, err).await;
     }
-    super::sweep::finish_ledgers(&args, token, options, out, err).await
+    super::finish::finish_ledgers(&args, token, options, out, err).await
 }
 
 /// `scimreplay serve`.

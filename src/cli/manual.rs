@@ -117,7 +117,8 @@ mod tests {
 
     #[test]
     fn man_out_dir_writes_a_page_per_subcommand() {
-        let dir = std::env::temp_dir().join(format!("scimreplay-man-{}", std::process::id()));
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().join("man");
         let (out, _) = Out::buffer();
         let (err, _) = Out::buffer();
         let args = ManArgs {
@@ -127,6 +128,5 @@ mod tests {
         let run_page = std::fs::read_to_string(dir.join("scimreplay-run.1")).unwrap();
         assert!(run_page.contains("token\\-env"), "{run_page}");
         assert!(dir.join("scimreplay-cleanup.1").exists());
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

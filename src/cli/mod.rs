@@ -6,8 +6,13 @@
 pub mod args;
 mod commands;
 pub mod env;
+mod finish;
+mod import;
+pub mod import_args;
 pub mod manual;
 pub mod output;
+mod record;
+pub mod record_args;
 mod resolve;
 mod sweep;
 
@@ -62,6 +67,8 @@ pub async fn dispatch(cli: args::Cli, env: &Environment, out: Out, err: Out) -> 
         Command::Review(a) => commands::review(a, env, out, err),
         Command::Cleanup(a) => commands::cleanup(a, env, out, err).await,
         Command::Serve(a) => commands::serve(a, env, out, err).await,
+        Command::Record(a) => record::record(*a, out, err).await,
+        Command::Import(a) => import::import(a, out, err),
         Command::Completions(a) => manual::completions(a, out),
         Command::Man(a) => manual::man(a, out, err),
     }

@@ -1,143 +1,35 @@
-//! `scimreplay cleanup`: finish the ledgers of interrupted runs, or sweep by run prefix.
+//! `scimreplay cleanup --prefix`: sweep an endpoint for objects named with a run prefix.
 
-use super::args::CleanupArgs;
 use super::output::Out;
+use crate::escape;
 use crate::exit::Outcome;
-use crate::http::{Client, ClientOptions, OutgoingRequest, Secret, Target};
-use crate::run::cleanup::delete_all;
-use crate::run::interrupt::Interrupt;
-use crate::run::ledger::{self, Entry};
+use crate::http::{Client, OutgoingRequest};
+use crate::run::cleanup::{Deletion, delete_one};
 use crate::scenario::model::{AuthMode, Method, QueryStyle};
 use serde_json::Value;
 use std::io::Write;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Every prefix a sweep accepts starts with this, so a sweep can never match real users.
 pub const PREFIX_ROOT: &str = "scimreplay-";
-
-/// Deletes what unfinished ledgers still list.
-pub async fn finish_ledgers(
-    args: &CleanupArgs,
-    token: Secret,
-    options: ClientOptions,
-    mut out: Out,
-    mut err: Out,
-) -> Outcome {
-    if args.target.is_some() && args.ledger.is_none() {
-        let _ = writeln!(
-            err,
-            "error: --target applies to one ledger: add --ledger FILE (each ledger records the \
-             endpoint it belongs to, and its ids mean nothing on another one)"
-        );
-        return Outcome::InvalidInput;
-    }
-    let files = match &args.ledger {
-        Some(file) => vec![file.clone()],
-        None => ledger::list(&args.state_dir.join("ledgers")),
-    };
-    if files.is_empty() {
-        let _ = writeln!(
-            out,
-            "no ledgers under {}; nothing to clean up",
-            args.state_dir.join("ledgers").display()
-        );
-        return Outcome::Passed;
-    }
-    // Here there is no run to wind down: the first signal stops cleanup, mid-DELETE included.
-    let interrupt = Interrupt::new();
-    {
-        let interrupt = std::sync::Arc::clone(&interrupt);
-        tokio::spawn(async move {
-            crate::run::interrupt::stop_signal().await;
-            eprintln!("\nscimreplay: cleanup stopped; the ledger keeps what is left");
-            interrupt.raise();
-            interrupt.raise();
-        });
-    }
-    let mut outcome = Outcome::Passed;
-    for file in files {
-        let saved = match ledger::read(&file) {
-            Ok(s) => s,
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                outcome = outcome.worst(Outcome::InvalidInput);
-                continue;
-            }
-        };
-        if saved.outstanding.is_empty() {
-            if args.ledger.is_some() {
-                let _ = writeln!(out, "{}: nothing left to delete", file.display());
-            }
-            continue;
-        }
-        let target_url = args.target.clone().unwrap_or_else(|| saved.target.clone());
-        let target = match Target::parse(&target_url) {
-            Ok(t) => t,
-            Err(e) => {
-                let _ = writeln!(err, "error: {}: {e}", file.display());
-                outcome = outcome.worst(Outcome::InvalidInput);
-                continue;
-            }
-        };
-        let client = match Client::new(target, Some(token.clone()), options.clone()) {
-            Ok(c) => c,
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                return Outcome::InvalidInput;
-            }
-        };
-        let live = match ledger::reopen(&saved) {
-            Ok(l) => l,
-            Err(e) => {
-                let _ = writeln!(err, "error: {e}");
-                outcome = outcome.worst(Outcome::EndpointOrHarness);
-                continue;
-            }
-        };
-        let _ = writeln!(
-            out,
-            "{}: run {} against {}: deleting {} object(s)",
-            file.display(),
-            saved.run_id,
-            saved.target,
-            saved.outstanding.len()
-        );
-        let report = delete_all(&client, &live, &saved.outstanding, &interrupt).await;
-        for path in &report.deleted {
-            let _ = writeln!(out, "  deleted {path}");
-        }
-        for path in &report.already_gone {
-            let _ = writeln!(out, "  already gone {path}");
-        }
-        for left in &report.left_behind {
-            let _ = writeln!(out, "  LEFT {}: {}", left.path, left.reason);
-        }
-        if report.left_behind.is_empty() {
-            let _ = live.append(&Entry::Closed);
-        } else {
-            outcome = outcome.worst(Outcome::CleanupIncomplete);
-            let _ = writeln!(
-                out,
-                "  {} object(s) remain; run `scimreplay cleanup --ledger {}` again once the endpoint answers",
-                report.left_behind.len(),
-                crate::report::curl::shell_word(&file.display().to_string())
-            );
-        }
-    }
-    outcome
-}
 
 /// One object found by a sweep.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Found {
     pub path: String,
     pub name: String,
+    /// `meta.created`, in seconds since the Unix epoch, when the endpoint gave one.
+    pub created: Option<i64>,
 }
 
-/// Lists (and with `delete`, removes) users and groups whose name starts with `prefix`.
+/// Lists (and with `delete`, removes) users and groups whose name starts with `prefix` and
+/// that are at least `min_age` old: younger objects (or objects whose age the endpoint does
+/// not say, unless `min_age` is zero) may belong to a run still in progress elsewhere.
 pub async fn sweep(
     client: &Client,
     prefix: &str,
     delete: bool,
+    min_age: Duration,
     mut out: Out,
     mut err: Out,
 ) -> Outcome {
@@ -149,7 +41,7 @@ pub async fn sweep(
         );
         return Outcome::InvalidInput;
     }
-    let mut found = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
     for (collection, name_attr) in [("Users", "userName"), ("Groups", "displayName")] {
         match list_matching(client, collection, name_attr, prefix).await {
             Ok(mut f) => found.append(&mut f),
@@ -159,10 +51,14 @@ pub async fn sweep(
             }
         }
     }
+    let (mut found, kept) = old_enough(found, min_age, SystemTime::now());
+    for (f, why) in &kept {
+        let _ = writeln!(out, "  kept {}  {}: {why}", f.path, escape::line(&f.name));
+    }
     if found.is_empty() {
         let _ = writeln!(
             out,
-            "no users or groups named `{prefix}*` at {}",
+            "no users or groups named `{prefix}*` at {} old enough to sweep",
             client.target().display()
         );
         return Outcome::Passed;
@@ -175,7 +71,7 @@ pub async fn sweep(
     );
     if !delete {
         for f in &found {
-            let _ = writeln!(out, "  {}  {}", f.path, f.name);
+            let _ = writeln!(out, "  {}  {}", f.path, escape::line(&f.name));
         }
         let _ = writeln!(out, "dry run: nothing deleted; add --yes to delete them");
         return Outcome::Passed;
@@ -184,26 +80,14 @@ pub async fn sweep(
     found.sort_by_key(|f| !f.path.starts_with("/Groups"));
     let mut left = 0;
     for f in &found {
-        let exchange = client.send(&request(Method::Delete, &f.path, vec![])).await;
-        match (&exchange.response, &exchange.fault) {
-            (Some(r), None) if (200..300).contains(&r.status) || r.status == 404 => {
-                let _ = writeln!(out, "  deleted {}  {}", f.path, f.name);
+        let name = escape::line(&f.name);
+        match delete_one(client, &f.path).await {
+            Deletion::Deleted | Deletion::AlreadyGone => {
+                let _ = writeln!(out, "  deleted {}  {name}", f.path);
             }
-            (Some(r), _) => {
+            Deletion::Left(why) => {
                 left += 1;
-                let _ = writeln!(
-                    out,
-                    "  LEFT {}  {}: DELETE answered {}",
-                    f.path, f.name, r.status
-                );
-            }
-            (None, fault) => {
-                left += 1;
-                let why = fault
-                    .as_ref()
-                    .map(|f| f.message.as_str())
-                    .unwrap_or("no answer");
-                let _ = writeln!(out, "  LEFT {}  {}: {why}", f.path, f.name);
+                let _ = writeln!(out, "  LEFT {}  {name}: {why}", f.path);
             }
         }
     }
@@ -285,6 +169,42 @@ async fn list_matching(
     Ok(found)
 }
 
+/// Splits what a sweep found into objects at least `min_age` old and the others, each with
+/// why it is kept.
+fn old_enough(
+    found: Vec<Found>,
+    min_age: Duration,
+    now: SystemTime,
+) -> (Vec<Found>, Vec<(Found, String)>) {
+    let now = now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let minutes = min_age.as_secs() / 60;
+    let mut sweep = Vec::new();
+    let mut kept = Vec::new();
+    for f in found {
+        if min_age.is_zero() {
+            sweep.push(f);
+            continue;
+        }
+        let why = match f.created {
+            Some(created) if now.saturating_sub(created) >= min_age.as_secs() as i64 => {
+                sweep.push(f);
+                continue;
+            }
+            Some(created) => format!(
+                "created {} min ago, under --min-age {minutes}; a run may still be using it",
+                now.saturating_sub(created).max(0) / 60
+            ),
+            None => "no meta.created, so its age is unknown; --min-age 0 includes it (only when \
+                     no run is in progress)"
+                .to_string(),
+        };
+        kept.push((f, why));
+    }
+    (sweep, kept)
+}
+
 /// The resources whose name starts with `prefix` (case-insensitively: endpoints may lower-case).
 pub fn matching(
     resources: &[Value],
@@ -297,13 +217,19 @@ pub fn matching(
         .iter()
         .filter_map(|r| {
             let id = crate::run::track::id_of(r)?;
-            if !crate::run::guard::safe_segment(&id) {
+            if !crate::run::guard::safe_id(&id) {
                 return None;
             }
             let name = r.get(name_attr)?.as_str()?;
+            let created = r
+                .get("meta")
+                .and_then(|m| m.get("created"))
+                .and_then(Value::as_str)
+                .and_then(crate::civil::parse_rfc3339);
             name.to_lowercase().starts_with(&prefix).then(|| Found {
                 path: format!("/{collection}/{id}"),
                 name: name.to_string(),
+                created,
             })
         })
         .collect()
@@ -314,6 +240,43 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn found(path: &str, created: Option<i64>) -> Found {
+        Found {
+            path: path.into(),
+            name: "scimreplay-abc123-x".into(),
+            created,
+        }
+    }
+
+    #[test]
+    fn objects_younger_than_the_minimum_age_or_of_unknown_age_are_kept() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let all = || {
+            vec![
+                found("/Users/old", Some(1_000_000 - 7200)),
+                found("/Users/young", Some(1_000_000 - 60)),
+                found("/Users/unknown", None),
+            ]
+        };
+        let (sweep, kept) = old_enough(all(), Duration::from_secs(3600), now);
+        assert_eq!(sweep, vec![found("/Users/old", Some(1_000_000 - 7200))]);
+        let reasons: Vec<&str> = kept.iter().map(|(_, why)| why.as_str()).collect();
+        assert!(reasons[0].contains("created 1 min ago"), "{reasons:?}");
+        assert!(reasons[1].contains("age is unknown"), "{reasons:?}");
+        let (sweep, kept) = old_enough(all(), Duration::ZERO, now);
+        assert_eq!((sweep.len(), kept.len()), (3, 0));
+    }
+
+    #[test]
+    fn created_comes_from_meta() {
+        let r = vec![json!({"id": "1", "userName": "scimreplay-abc123-a",
+            "meta": {"created": "1970-01-01T01:00:00Z"}})];
+        assert_eq!(
+            matching(&r, "Users", "userName", "scimreplay-")[0].created,
+            Some(3600)
+        );
+    }
+
     #[test]
     fn only_names_with_the_prefix_match() {
         let resources = vec![
@@ -322,6 +285,10 @@ mod tests {
             json!({"id": "3", "userName": "SCIMREPLAY-ABC123-bob"}),
             json!({"id": "4", "userName": "x-scimreplay-abc123-eve"}),
             json!({"userName": "scimreplay-abc123-noid"}),
+            json!({"id": "victim\n", "userName": "scimreplay-abc123-nl"}),
+            json!({"id": "%76ictim", "userName": "scimreplay-abc123-pct"}),
+            json!({"id": ".\t.", "userName": "scimreplay-abc123-dots"}),
+            json!({"id": "v;x", "userName": "scimreplay-abc123-param"}),
         ];
         let found = matching(&resources, "Users", "userName", "scimreplay-abc123-");
         let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();

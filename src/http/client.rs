@@ -309,8 +309,9 @@ impl Client {
 }
 
 fn scrub_response(mut r: ReceivedResponse, token: &Secret) -> ReceivedResponse {
-    if r.body.contains(token.expose()) {
-        r.body = token.scrub(&r.body);
+    let scrubbed = token.scrub(&r.body);
+    if scrubbed != r.body {
+        r.body = scrubbed;
         r.json = serde_json::from_str(&r.body).ok();
     }
     for (_, v) in r.headers.iter_mut() {

@@ -3,6 +3,7 @@
 pub mod client;
 mod decode;
 pub mod exchange;
+mod scrub;
 pub mod secret;
 pub mod target;
 

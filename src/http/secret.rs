@@ -17,13 +17,11 @@ impl Secret {
         &self.0
     }
 
-    /// Replaces every occurrence of the secret in `text` (a last line of defence for text
-    /// that came back from the endpoint, which may echo headers).
+    /// Replaces every occurrence of the secret in `text`, raw, JSON-escaped, percent-encoded
+    /// or base64-encoded (a last line of defence for text that came back from the endpoint,
+    /// which may echo headers).
     pub fn scrub(&self, text: &str) -> String {
-        if self.0.len() < 4 || !text.contains(&self.0) {
-            return text.to_string();
-        }
-        text.replace(&self.0, super::exchange::REDACTED)
+        super::scrub::scrub(&self.0, text)
     }
 }
 

@@ -71,9 +71,10 @@ impl Target {
         format!("{}/{}", self.base, path.trim_start_matches('/'))
     }
 
-    /// The host (and port) of the target, used as the default snapshot baseline name.
+    /// The host (and port) of the target, used as the default snapshot baseline name: always
+    /// a valid baseline name (an IPv6 host's brackets dropped and its colons written `_`).
     pub fn host_label(&self) -> String {
-        reqwest::Url::parse(&self.base)
+        let label = reqwest::Url::parse(&self.base)
             .ok()
             .and_then(|u| {
                 u.host_str().map(|h| match u.port() {
@@ -81,7 +82,25 @@ impl Target {
                     None => h.to_string(),
                 })
             })
-            .unwrap_or_else(|| "target".to_string())
+            .unwrap_or_default();
+        let label: String = label
+            .chars()
+            .filter(|c| !matches!(c, '[' | ']'))
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '-' | '.') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(100)
+            .collect();
+        let label = label.trim_start_matches('.');
+        if label.is_empty() {
+            "target".to_string()
+        } else {
+            label.to_string()
+        }
     }
 
     /// The Tenant URL as given, without credentials.
@@ -123,6 +142,15 @@ mod tests {
         let t = Target::parse("http://127.0.0.1:8080").unwrap();
         assert_eq!(t.join("/Groups"), "http://127.0.0.1:8080/Groups");
         assert_eq!(t.host_label(), "127.0.0.1-8080");
+        for (url, label) in [
+            ("http://[::1]:8080/scim", "__1-8080"),
+            ("https://[fe80::1]/scim", "fe80__1"),
+            ("https://SCIM.Example.com/v2", "scim.example.com"),
+        ] {
+            let label_of = Target::parse(url).unwrap().host_label();
+            assert_eq!(label_of, label, "{url}");
+            assert!(crate::snapshot::valid_name(&label_of), "{label_of}");
+        }
     }
 
     #[test]

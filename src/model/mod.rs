@@ -154,6 +154,9 @@ pub enum SnapshotState {
 pub struct CleanupReport {
     /// The ledger file of this run.
     pub ledger: String,
+    /// The Tenant URL the objects live at (what `cleanup --target` must name).
+    #[serde(default)]
+    pub target: String,
     /// Objects deleted by cleanup.
     pub deleted: Vec<String>,
     /// Objects a scenario already deleted itself.
@@ -192,6 +195,17 @@ pub struct Summary {
     pub interrupted: bool,
 }
 
+/// How many requests an exchange put on the wire: the last attempt and every retried one.
+/// A timed-out, reset or unanswered request was sent and counts; a request the safety guard
+/// refused never left the harness and does not.
+fn requests_sent(e: &Exchange) -> usize {
+    let refused = e
+        .fault
+        .as_ref()
+        .is_some_and(|f| f.kind == crate::http::exchange::FaultKind::Refused);
+    if refused { 0 } else { 1 + e.retries.len() }
+}
+
 impl Summary {
     /// Counts derived from the scenario results.
     pub fn of(scenarios: &[ScenarioResult]) -> Summary {
@@ -207,12 +221,8 @@ impl Summary {
             }
             for st in &sc.steps {
                 s.steps += 1;
-                if st
-                    .exchange
-                    .as_ref()
-                    .is_some_and(|e| e.fault.is_none() || e.response.is_some())
-                {
-                    s.requests += 1 + st.exchange.as_ref().map_or(0, |e| e.retries.len());
+                if let Some(e) = &st.exchange {
+                    s.requests += requests_sent(e);
                 }
                 match st.status {
                     StepStatus::Passed => s.passed += 1,
@@ -225,5 +235,38 @@ impl Summary {
             }
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::exchange::{Fault, FaultKind, SentRequest};
+
+    fn faulted(kind: FaultKind, retries: Vec<u64>) -> Exchange {
+        Exchange {
+            request: SentRequest {
+                method: "GET".into(),
+                url: "http://h/scim/Users".into(),
+                path: "/Users".into(),
+                headers: vec![],
+                body: None,
+            },
+            response: None,
+            fault: Some(Fault {
+                kind,
+                message: "x".into(),
+            }),
+            retries,
+            retry_stopped: None,
+        }
+    }
+
+    #[test]
+    fn a_timed_out_request_was_sent_and_counts() {
+        assert_eq!(requests_sent(&faulted(FaultKind::Timeout, vec![])), 1);
+        assert_eq!(requests_sent(&faulted(FaultKind::Reset, vec![1, 2])), 3);
+        assert_eq!(requests_sent(&faulted(FaultKind::Connect, vec![])), 1);
+        assert_eq!(requests_sent(&faulted(FaultKind::Refused, vec![])), 0);
     }
 }

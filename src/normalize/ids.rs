@@ -7,7 +7,7 @@
 //! are handed out in a second pass, in the order the transcript shows the values.
 
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Paths whose resources have protocol-defined ids (URNs, `User`) rather than server ids.
 const DISCOVERY: [&str; 4] = [
@@ -21,6 +21,7 @@ const DISCOVERY: [&str; 4] = [
 #[derive(Debug, Default)]
 pub(crate) struct Learned {
     ids: Vec<String>,
+    known: HashSet<String>,
 }
 
 impl Learned {
@@ -33,7 +34,7 @@ impl Learned {
         if id.is_empty() || id.to_ascii_lowercase().starts_with("urn:") {
             return;
         }
-        if !self.ids.iter().any(|known| known == id) {
+        if self.known.insert(id.to_string()) {
             self.ids.push(id.to_string());
         }
     }
@@ -167,11 +168,13 @@ impl Names {
         }
     }
 
-    pub(crate) fn frozen(&self) -> Names {
-        Names {
-            frozen: true,
-            ..self.clone()
-        }
+    /// Runs `f` with numbering frozen: known values keep their numbers, new ones are `?`.
+    /// Nothing is copied, so freezing costs the same with ten ids or a million.
+    pub(crate) fn frozen<T>(&mut self, f: impl FnOnce(&mut Names) -> T) -> T {
+        let was = std::mem::replace(&mut self.frozen, true);
+        let out = f(self);
+        self.frozen = was;
+        out
     }
 
     pub(crate) fn id(&mut self, raw: &str) -> String {
@@ -245,9 +248,11 @@ mod tests {
         assert_eq!(n.id("b"), "[id:1]");
         assert_eq!(n.id("a"), "[id:2]");
         assert_eq!(n.id("b"), "[id:1]");
-        let mut f = n.frozen();
-        assert_eq!(f.id("c"), "[id:?]");
-        assert_eq!(f.id("a"), "[id:2]");
+        n.frozen(|f| {
+            assert_eq!(f.id("c"), "[id:?]");
+            assert_eq!(f.id("a"), "[id:2]");
+        });
+        assert_eq!(n.id("c"), "[id:3]");
         assert_eq!(n.uuid("ABCD-1"), "[uuid:1]");
         assert_eq!(n.uuid("abcd-1"), "[uuid:1]");
     }

@@ -20,6 +20,7 @@ mod text;
 mod transcript;
 mod value;
 
+pub(crate) use ids::percent_decode;
 pub use redact::Redactions;
 
 use crate::http::exchange::Exchange;

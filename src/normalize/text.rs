@@ -89,24 +89,19 @@ fn is_manager(key: &str) -> bool {
 pub(crate) struct Rules<'n> {
     normalizer: &'n Normalizer,
     ids: HashSet<String>,
-    /// Any learned id between double quotes, raw or percent-encoded.
-    quoted_ids: Option<Regex>,
     /// Learned ids long and opaque enough to be recognised inside free text.
-    token_ids: Option<Regex>,
+    token_ids: HashSet<String>,
     generated: Option<Regex>,
 }
 
 impl<'n> Rules<'n> {
     pub(crate) fn new(normalizer: &'n Normalizer, learned: &[String]) -> Rules<'n> {
-        let quoted_ids = alternation(learned.iter())
-            .and_then(|alt| compile(&format!(r#""(?:{alt})"|%22(?:{alt})%22"#), false));
-        let opaque = learned.iter().filter(|id| is_opaque(id));
-        let token_ids = alternation(opaque).and_then(|alt| compile(&alt, false));
+        // Ids are looked up in sets while scanning, never compiled into one pattern: a
+        // response can teach hundreds of thousands of them.
         Rules {
             normalizer,
             ids: learned.iter().cloned().collect(),
-            quoted_ids,
-            token_ids,
+            token_ids: learned.iter().filter(|id| is_opaque(id)).cloned().collect(),
             generated: alternation(normalizer.generated.iter()).and_then(|alt| compile(&alt, true)),
         }
     }
@@ -193,42 +188,74 @@ impl<'n> Rules<'n> {
 
     /// `"<id>"` and `%22<id>%22`, as in `members[value eq "<id>"]` and filter queries.
     fn replace_quoted(&self, s: &str, names: &mut Names) -> String {
-        let Some(re) = &self.quoted_ids else {
+        if self.ids.is_empty() {
             return s.to_string();
-        };
-        re.replace_all(s, |c: &regex::Captures| {
-            let m = &c[0];
-            if let Some(inner) = m.strip_prefix("%22").and_then(|r| r.strip_suffix("%22")) {
-                format!("%22{}%22", names.id(inner))
+        }
+        let raw = self.replace_between(s, "\"", names);
+        self.replace_between(&raw, "%22", names)
+    }
+
+    /// One left-to-right scan: each `quote … quote` whose inside is a learned id.
+    fn replace_between(&self, s: &str, quote: &str, names: &mut Names) -> String {
+        let mut out = String::with_capacity(s.len());
+        let mut rest = s;
+        while let Some(at) = rest.find(quote) {
+            let inner_start = at + quote.len();
+            let Some(len) = rest[inner_start..].find(quote) else {
+                break;
+            };
+            let inner = &rest[inner_start..inner_start + len];
+            if self.is_id(inner) {
+                out.push_str(&rest[..inner_start]);
+                out.push_str(&names.id(inner));
+                out.push_str(quote);
+                rest = &rest[inner_start + len + quote.len()..];
             } else {
-                format!("\"{}\"", names.id(&m[1..m.len() - 1]))
+                // The closing quote may open the next quoted value.
+                out.push_str(&rest[..inner_start + len]);
+                rest = &rest[inner_start + len..];
             }
-        })
-        .into_owned()
+        }
+        out.push_str(rest);
+        out
     }
 
     /// Long opaque ids inside free text (error details, non-JSON bodies), as whole words.
     fn replace_tokens(&self, s: &str, names: &mut Names) -> String {
-        let Some(re) = &self.token_ids else {
+        if self.token_ids.is_empty() {
             return s.to_string();
-        };
-        let word =
-            |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
-        replace_bounded(
-            s,
-            re,
-            |prev, next| !word(prev) && !word(next),
-            |m| names.id(m),
-        )
+        }
+        let mut out = String::with_capacity(s.len());
+        let mut word_start = None;
+        for (i, c) in s.char_indices().chain([(s.len(), ' ')]) {
+            match (is_word_char(c), word_start) {
+                (true, None) => word_start = Some(i),
+                (false, Some(start)) => {
+                    let word = &s[start..i];
+                    if self.token_ids.contains(word) {
+                        out.push_str(&names.id(word));
+                    } else {
+                        out.push_str(word);
+                    }
+                    word_start = None;
+                }
+                _ => {}
+            }
+            if !is_word_char(c) && i < s.len() {
+                out.push(c);
+            }
+        }
+        out
     }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-_".contains(c)
 }
 
 /// An id that cannot be mistaken for a word or number: long, letters/digits/`-`/`_` only.
 fn is_opaque(id: &str) -> bool {
-    id.len() >= MIN_TOKEN_ID
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+    id.len() >= MIN_TOKEN_ID && id.chars().all(is_word_char)
 }
 
 /// A pattern matching any of `items` literally, longest first so none shadows a longer one.

@@ -83,7 +83,9 @@ pub(crate) fn render(n: &Normalizer, scenario: &str, steps: &[(&str, &Exchange)]
         }
         step(&rules, p, &mut names, &mut out);
     }
-    out
+    // JSON strings are escaped by serde_json already; header values, text bodies and what
+    // serde_json leaves alone (DEL, C1 controls, bidi overrides) are made visible here.
+    crate::escape::text(&out).into_owned()
 }
 
 fn step(rules: &Rules, p: &Prepared, names: &mut Names, out: &mut String) {
@@ -446,6 +448,33 @@ mod tests {
         );
         assert!(text.contains(&kept), "{text}");
         assert!(text.contains("< [body cut by the harness's size cap]\n"));
+    }
+
+    #[test]
+    fn a_list_with_a_hundred_thousand_ids_is_not_quadratic() {
+        let resources: Vec<Value> = (0..100_000)
+            .map(|i| {
+                json!({"id": format!("opaque-id-{i:08}"),
+                       "emails": [{"value": format!("{i}@b")}, {"value": format!("{i}@a")}]})
+            })
+            .collect();
+        let list = exchange(
+            request("GET", "/Users?filter=id+eq+%22opaque-id-00000007%22", None),
+            response(
+                200,
+                &[],
+                Some(json!({"Resources": resources, "detail": "see opaque-id-00099999"})),
+            ),
+        );
+        let text = crate::normalize::value::tests::within(120, move || {
+            normalizer().transcript("many", &[("list", &list)])
+        });
+        assert!(text.contains("%22[id:1]%22"), "{}", &text[..400]);
+        assert!(
+            text.contains("\"detail\": \"see [id:"),
+            "free text names the id"
+        );
+        assert!(!text.contains("opaque-id-"));
     }
 
     #[test]

@@ -24,8 +24,27 @@ const UNORDERED: [&str; 12] = [
     "x509certificates",
 ];
 
+/// How far a sort key's text looks into an element: elements that agree on their first
+/// bytes keep the endpoint's order, so a pathological body costs linear time, not more.
+const SORT_TEXT_LIMIT: usize = 4096;
+
+/// The order pass 1 chose for the unordered arrays inside a value, so pass 2 never sorts
+/// (and never previews) the same subtree again.
+enum Layout {
+    Leaf,
+    /// Object members by their original index, array elements by index.
+    Children(Vec<Layout>),
+    /// An unordered array: original element indexes in output order, with their layouts.
+    Sorted(Vec<(usize, Layout)>),
+}
+
 /// The normalized copy of `value`, found under member `key` of an object that is itself the
 /// value of member `parent`.
+///
+/// Unordered arrays are sorted by a preview of their elements rendered with frozen
+/// numbering (pass 1, which also orders every unordered array nested inside), then rendered
+/// for real in that order (pass 2). Each value is previewed at most once and rendered once,
+/// so the cost is linear in the body however deeply unordered arrays nest.
 pub(crate) fn normalize(
     rules: &Rules,
     value: &Value,
@@ -33,33 +52,114 @@ pub(crate) fn normalize(
     parent: Option<&str>,
     names: &mut Names,
 ) -> Value {
+    emit(rules, value, None, key, parent, names)
+}
+
+/// Pass 2: renders `value` with live numbering, following `layout` where pass 1 gave one.
+fn emit(
+    rules: &Rules,
+    value: &Value,
+    layout: Option<&Layout>,
+    key: Option<&str>,
+    parent: Option<&str>,
+    names: &mut Names,
+) -> Value {
     let slot = Slot::Json { key, parent };
+    let child = |i: usize| match layout {
+        Some(Layout::Children(children)) => children.get(i),
+        _ => None,
+    };
     match value {
         Value::String(s) => Value::String(rules.string(s, slot, names)),
         Value::Number(n) => number(rules, n, slot, names),
         Value::Object(map) => {
-            let mut members: Vec<(String, &String, &Value)> = map
-                .iter()
-                .map(|(k, v)| (rules.key(k, names), k, v))
-                .collect();
-            members.sort_by(|a, b| a.0.cmp(&b.0));
             let mut out = Map::new();
-            for (shown, k, v) in members {
-                out.insert(shown, normalize(rules, v, Some(k), key, names));
+            for (shown, i, k, v) in sorted_members(rules, map, names) {
+                out.insert(shown, emit(rules, v, child(i), Some(k), key, names));
             }
             Value::Object(out)
         }
         Value::Array(items) if key.is_some_and(is_unordered) => {
-            Value::Array(sorted(rules, items, key, parent, names))
+            let owned;
+            let order = match layout {
+                Some(Layout::Sorted(order)) => order,
+                _ => {
+                    owned = names.frozen(|frozen| sort_items(rules, items, key, parent, frozen).1);
+                    &owned
+                }
+            };
+            Value::Array(
+                order
+                    .iter()
+                    .filter_map(|(i, lay)| {
+                        let item = items.get(*i)?;
+                        Some(emit(rules, item, Some(lay), key, parent, names))
+                    })
+                    .collect(),
+            )
         }
         Value::Array(items) => Value::Array(
             items
                 .iter()
-                .map(|item| normalize(rules, item, key, parent, names))
+                .enumerate()
+                .map(|(i, item)| emit(rules, item, child(i), key, parent, names))
                 .collect(),
         ),
         Value::Bool(_) | Value::Null => value.clone(),
     }
+}
+
+/// Pass 1: the preview of `value` (frozen numbering) and the order of its unordered arrays.
+fn preview(
+    rules: &Rules,
+    value: &Value,
+    key: Option<&str>,
+    parent: Option<&str>,
+    names: &mut Names,
+) -> (Value, Layout) {
+    let slot = Slot::Json { key, parent };
+    match value {
+        Value::String(s) => (Value::String(rules.string(s, slot, names)), Layout::Leaf),
+        Value::Number(n) => (number(rules, n, slot, names), Layout::Leaf),
+        Value::Object(map) => {
+            let mut out = Map::new();
+            let mut layouts: Vec<Option<Layout>> = (0..map.len()).map(|_| None).collect();
+            for (shown, i, k, v) in sorted_members(rules, map, names) {
+                let (shape, layout) = preview(rules, v, Some(k), key, names);
+                out.insert(shown, shape);
+                layouts[i] = Some(layout);
+            }
+            let children = layouts.into_iter().map(|l| l.unwrap_or(Layout::Leaf));
+            (Value::Object(out), Layout::Children(children.collect()))
+        }
+        Value::Array(items) if key.is_some_and(is_unordered) => {
+            let (shapes, order) = sort_items(rules, items, key, parent, names);
+            (Value::Array(shapes), Layout::Sorted(order))
+        }
+        Value::Array(items) => {
+            let (shapes, layouts) = items
+                .iter()
+                .map(|item| preview(rules, item, key, parent, names))
+                .unzip();
+            (Value::Array(shapes), Layout::Children(layouts))
+        }
+        Value::Bool(_) | Value::Null => (value.clone(), Layout::Leaf),
+    }
+}
+
+/// An object's members with their shown (normalized) names, sorted by them.
+fn sorted_members<'v>(
+    rules: &Rules,
+    map: &'v Map<String, Value>,
+    names: &mut Names,
+) -> Vec<(String, usize, &'v String, &'v Value)> {
+    let mut members: Vec<(String, usize, &String, &Value)> = map
+        .iter()
+        .enumerate()
+        .map(|(i, (k, v))| (rules.key(k, names), i, k, v))
+        .collect();
+    members.sort_by(|a, b| a.0.cmp(&b.0));
+    members
 }
 
 fn is_unordered(key: &str) -> bool {
@@ -78,28 +178,34 @@ fn number(rules: &Rules, n: &Number, slot: Slot, names: &mut Names) -> Value {
     }
 }
 
-/// Sorts by a key computed with frozen numbering, then numbers the elements in that order,
-/// so neither the endpoint's order nor the raw ids decide placeholder numbers.
-fn sorted(
+/// Sorts an unordered array by its elements' previews (`names` is frozen here), so neither
+/// the endpoint's order nor the raw ids decide placeholder numbers. Returns the previews in
+/// order and the order itself.
+fn sort_items(
     rules: &Rules,
     items: &[Value],
     key: Option<&str>,
     parent: Option<&str>,
     names: &mut Names,
-) -> Vec<Value> {
-    let mut frozen = names.frozen();
-    let mut keyed: Vec<(SortKey, &Value)> = items
+) -> (Vec<Value>, Vec<(usize, Layout)>) {
+    let mut keyed: Vec<(Option<SortKey>, usize, Value, Layout)> = items
         .iter()
-        .map(|item| {
-            let preview = normalize(rules, item, key, parent, &mut frozen);
-            (SortKey::of(&preview), item)
+        .enumerate()
+        .map(|(i, item)| {
+            let (shape, layout) = preview(rules, item, key, parent, names);
+            (None, i, shape, layout)
         })
         .collect();
-    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    if keyed.len() > 1 {
+        for entry in &mut keyed {
+            entry.0 = Some(SortKey::of(&entry.2));
+        }
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    }
     keyed
         .into_iter()
-        .map(|(_, item)| normalize(rules, item, key, parent, names))
-        .collect()
+        .map(|(_, i, shape, layout)| (shape, (i, layout)))
+        .unzip()
 }
 
 /// Already-numbered ids first, by number; then the `id`/`value` text; then the whole element.
@@ -125,10 +231,34 @@ impl SortKey {
         };
         SortKey {
             rank: id_number(&primary).unwrap_or(u64::MAX),
-            text: serde_json::to_string(preview).unwrap_or_default(),
+            text: bounded_text(preview),
             primary,
         }
     }
+}
+
+/// The compact JSON of `value`, at most [`SORT_TEXT_LIMIT`] bytes of it (cut on a char
+/// boundary); the serializer stops as soon as the limit is reached.
+fn bounded_text(value: &Value) -> String {
+    struct Capped(Vec<u8>);
+    impl std::io::Write for Capped {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let room = SORT_TEXT_LIMIT.saturating_sub(self.0.len());
+            if room == 0 {
+                return Err(std::io::Error::other("sort key limit"));
+            }
+            let n = buf.len().min(room);
+            self.0.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut capped = Capped(Vec::new());
+    // Stopping at the limit is the point; the error it causes carries nothing.
+    let _ = serde_json::to_writer(&mut capped, value);
+    String::from_utf8_lossy(&capped.0).into_owned()
 }
 
 fn scalar_text(v: &Value) -> String {
@@ -145,7 +275,7 @@ fn id_number(s: &str) -> Option<u64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::normalize::Normalizer;
     use serde_json::json;
@@ -224,6 +354,56 @@ mod tests {
                 "totalResults": 42
             })
         );
+    }
+
+    /// Runs `f` on another thread and fails if it takes longer than `secs` (the old code
+    /// took exponential or quadratic time on these inputs and never came back in time).
+    pub(crate) fn within<T: Send + 'static>(
+        secs: u64,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(secs))
+            .unwrap_or_else(|_| panic!("took longer than {secs} s"))
+    }
+
+    #[test]
+    fn deeply_nested_unordered_arrays_are_linear() {
+        // Each level holds a leaf and the next level: 60 levels, a couple of KB of JSON.
+        let mut v = json!({"value": "bottom"});
+        for depth in 0..60 {
+            v = json!({"members": [v, {"value": format!("leaf-{depth}")}]});
+        }
+        let out = within(20, move || run(&v, &[], &mut Names::new()));
+        // Sorted at every level: the nested object (no `value`) before the leaf.
+        assert_eq!(out["members"][1]["value"], "leaf-59");
+        assert_eq!(out["members"][0]["members"][1]["value"], "leaf-58");
+    }
+
+    #[test]
+    fn many_resources_with_unordered_members_are_not_quadratic() {
+        let resources: Vec<Value> = (0..20_000)
+            .map(|i| json!({"id": format!("r-{i}"), "emails": [{"value": format!("{i}@b")}, {"value": format!("{i}@a")}]}))
+            .collect();
+        let ids: Vec<String> = (0..20_000).map(|i| format!("r-{i}")).collect();
+        let v = json!({"Resources": resources});
+        let out = within(60, move || {
+            let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+            run(&v, &refs, &mut Names::new())
+        });
+        assert_eq!(out["Resources"][0]["id"], "[id:1]");
+        assert_eq!(out["Resources"][19_999]["id"], "[id:20000]");
+        assert_eq!(out["Resources"][0]["emails"][0]["value"], "0@a");
+    }
+
+    #[test]
+    fn sort_keys_look_at_a_bounded_prefix() {
+        let long = "x".repeat(SORT_TEXT_LIMIT * 3);
+        assert_eq!(bounded_text(&json!([long])).len(), SORT_TEXT_LIMIT);
+        assert_eq!(bounded_text(&json!({"a": 1})), r#"{"a":1}"#);
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub use quota::{
     DEFAULT_MAX_GROUP_MEMBERS, DEFAULT_MAX_RESOURCE_BYTES, DEFAULT_MAX_RESOURCES,
     DEFAULT_MAX_STORE_BYTES, Limits as StoreLimits,
 };
+pub use lenient::LenientListener;
 
 use guard::RateLimiter;
 use store::Store;

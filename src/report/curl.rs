@@ -79,6 +79,16 @@ pub fn shell_quote(text: &str) -> String {
     out
 }
 
+/// The command that finishes a ledger's cleanup. It names the endpoint, because cleanup only
+/// sends the token to a `--target` given on its command line.
+pub fn cleanup_command(ledger: &str, target: &str) -> String {
+    format!(
+        "scimreplay cleanup --ledger {} --target {}",
+        shell_word(ledger),
+        shell_word(target)
+    )
+}
+
 /// `text` as a shell word: unchanged when it holds only characters no shell treats
 /// specially (paths, URLs without query), single-quoted otherwise.
 pub fn shell_word(text: &str) -> String {

@@ -5,6 +5,7 @@
 //! failure text, so a CI page shows the same thing a developer sees locally.
 
 use crate::check::outcome::CheckOutcome;
+use crate::escape;
 use crate::http::exchange::{Exchange, FaultKind, ReceivedResponse, SentRequest};
 use crate::model::{ScenarioResult, StepResult, StepStatus};
 use crate::report::curl::curl_command;
@@ -45,7 +46,7 @@ pub fn step_detail(scenario: &ScenarioResult, step: &StepResult, styles: Styles)
         styles.bold(&header)
     );
     if let Some(note) = &step.note {
-        let _ = writeln!(out, "{INDENT}{}", styles.dim(note));
+        let _ = writeln!(out, "{INDENT}{}", styles.dim(&escape::text(note)));
     }
     if let Some(reason) = &step.skipped_because {
         let _ = writeln!(out, "{INDENT}skipped: {reason}");
@@ -89,7 +90,7 @@ fn push_exchange(out: &mut String, exchange: &Exchange, styles: Styles) {
                 _ => "no response",
             };
             let _ = writeln!(out, "{INDENT}response: {}", styles.fail(what));
-            let _ = writeln!(out, "{INNER}{}", fault.message);
+            let _ = writeln!(out, "{INNER}{}", escape::line(&fault.message));
             if fault.kind != FaultKind::Refused {
                 let code = fault.kind.entra_code();
                 let hedge = if fault.kind.entra_code_documented() {
@@ -109,7 +110,7 @@ fn push_exchange(out: &mut String, exchange: &Exchange, styles: Styles) {
 
 fn push_request(out: &mut String, request: &SentRequest, styles: Styles) {
     let _ = writeln!(out, "{INDENT}request:");
-    let line = format!("{} {}", request.method, request.url);
+    let line = format!("{} {}", request.method, escape::line(&request.url));
     let _ = writeln!(out, "{INNER}{}", styles.bold(&line));
     push_headers(out, &request.headers, styles);
     if let Some(body) = &request.body {
@@ -164,7 +165,12 @@ pub fn retry_text(retries: &[u64]) -> String {
 
 fn push_headers(out: &mut String, headers: &[(String, String)], styles: Styles) {
     for (name, value) in headers {
-        let _ = writeln!(out, "{INNER}{}: {value}", styles.dim(name));
+        let _ = writeln!(
+            out,
+            "{INNER}{}: {}",
+            styles.dim(&escape::line(name)),
+            escape::line(value)
+        );
     }
 }
 
@@ -173,6 +179,7 @@ fn push_body(out: &mut String, raw: &str, json: Option<&serde_json::Value>, note
     let pretty = json
         .and_then(|v| serde_json::to_string_pretty(v).ok())
         .unwrap_or_else(|| raw.to_string());
+    let pretty = escape::text(&pretty);
     out.push('\n');
     let (shown, cut) = cut_body(&pretty, MAX_BODY_LINES, MAX_BODY_CHARS);
     for line in shown.lines() {
@@ -221,25 +228,21 @@ pub fn check_line(check: &CheckOutcome, indent: &str, styles: Styles) -> String 
         ),
     };
     let mut out = String::new();
-    let single = !check.expected.contains('\n')
-        && !check.actual.contains('\n')
-        && check.expected.len() + check.actual.len() <= ONE_LINE_CHECK;
+    let (expected, actual) = (escape::text(&check.expected), escape::text(&check.actual));
+    let single = !expected.contains('\n')
+        && !actual.contains('\n')
+        && expected.len() + actual.len() <= ONE_LINE_CHECK;
     if single {
         let _ = writeln!(
             out,
-            "{indent}{mark} {name}  expected: {}  actual: {}{suffix}",
-            check.expected,
-            paint(styles, &check.actual)
+            "{indent}{mark} {name}  expected: {expected}  actual: {}{suffix}",
+            paint(styles, &actual)
         );
     } else {
         let more = format!("{indent}    ");
         let _ = writeln!(out, "{indent}{mark} {name}{suffix}");
-        let _ = writeln!(
-            out,
-            "{more}expected: {}",
-            continued(&check.expected, &more, 10)
-        );
-        let actual = continued(&check.actual, &more, 10);
+        let _ = writeln!(out, "{more}expected: {}", continued(&expected, &more, 10));
+        let actual = continued(&actual, &more, 10);
         let _ = writeln!(out, "{more}actual:   {}", paint(styles, &actual));
     }
     if let Some(impact) = &check.impact {

@@ -109,15 +109,12 @@ pub fn to_string(d: &Diagnostic, styles: Styles) -> String {
         let _ = writeln!(s, "{pad}{} {}", styles.accent("-->"), place);
     }
     if let (Some(text), true) = (&d.source_line, d.line > 0) {
+        let (text, column, span) = excerpt(text, d.column, d.span);
         let bar = styles.accent("|");
         let _ = writeln!(s, "{pad} {bar}");
         let number = styles.accent(&d.line.to_string());
         let _ = writeln!(s, "{number} {bar} {text}");
-        let _ = writeln!(
-            s,
-            "{pad} {bar} {}",
-            underline(text, d.column, d.span, styles)
-        );
+        let _ = writeln!(s, "{pad} {bar} {}", underline(&text, column, span, styles));
     }
     for note in &d.notes {
         let _ = writeln!(s, "{pad} {} {note}", styles.accent("="));
@@ -152,6 +149,32 @@ pub fn to_string_all(ds: &[Diagnostic], styles: Styles) -> String {
         );
     }
     s
+}
+
+/// How many characters of a source line a diagnostic shows at most.
+const EXCERPT: usize = 120;
+
+/// The part of `text` worth showing: all of a short line; of a long one (a minified file can
+/// be one 65 MB line) a window of [`EXCERPT`] characters around `column`, with `…` where it
+/// was cut. Returns the excerpt and the column and span inside it.
+fn excerpt(text: &str, column: usize, span: usize) -> (String, usize, usize) {
+    let total = text.chars().count();
+    if total <= EXCERPT {
+        return (text.to_string(), column, span);
+    }
+    let at = column.saturating_sub(1).min(total);
+    let start = at.saturating_sub(EXCERPT / 3);
+    let end = (start + EXCERPT).min(total);
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    shown.extend(text.chars().skip(start).take(end - start));
+    if end < total {
+        shown.push('…');
+    }
+    let column = at - start + 1 + usize::from(start > 0);
+    (shown, column, span.min(end.saturating_sub(at)).max(1))
 }
 
 /// Padding up to `column` (keeping tabs, so carets line up) and `span` carets.
@@ -202,6 +225,29 @@ impl VarOverrideError {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_huge_line_is_shown_as_a_bounded_window_around_the_column() {
+        let line = format!("{}@{}", "a".repeat(5_000_000), "b".repeat(5_000_000));
+        let d = Diagnostic {
+            message: "invalid JSON: expected value".into(),
+            file: Some("big.json".into()),
+            line: 1,
+            column: 5_000_001,
+            source_line: Some(line),
+            span: 1,
+            notes: vec![],
+            help: None,
+        };
+        let text = to_string(&d, Styles::plain());
+        assert!(text.len() < 1_000, "{} bytes", text.len());
+        assert!(text.contains("big.json:1:5000001"), "{text}");
+        let lines: Vec<&str> = text.lines().collect();
+        let source = lines.iter().find(|l| l.contains('@')).unwrap();
+        let carets = lines.iter().find(|l| l.contains('^')).unwrap();
+        let at = source.chars().position(|c| c == '@').unwrap();
+        assert_eq!(carets.chars().position(|c| c == '^'), Some(at), "{text}");
+    }
+
     use super::*;
     use crate::scenario::load::parse_scenario;
 

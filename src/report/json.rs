@@ -3,8 +3,6 @@
 
 use crate::model::{FORMAT_VERSION, RunReport};
 use crate::report::event::{ReportError, Reporter, RunEvent};
-use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The report as pretty JSON, ending with a newline.
@@ -26,32 +24,13 @@ pub fn write_json(report: &RunReport, path: &Path) -> Result<(), ReportError> {
     write_atomically(path, to_json_string(report)?.as_bytes())
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: readers
-/// see the old file or the new one, never a partial one. Creates missing parent folders.
+/// Replaces `path` with `bytes` atomically (see [`crate::atomic_file`]); creates missing
+/// parent folders.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let file_error = |source| ReportError::File {
+    crate::atomic_file::write(path, bytes).map_err(|source| ReportError::File {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&dir).map_err(file_error)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "report".to_string());
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = fs::File::create(&temp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| fs::rename(&temp, path));
-    if let Err(e) = written {
-        // Best effort: a leftover temp file is harmless but untidy.
-        let _ = fs::remove_file(&temp);
-        return Err(file_error(e));
-    }
-    Ok(())
+    })
 }
 
 /// A report file written once, when the run finishes: JSON, JUnit or Markdown. CI parsers
@@ -107,15 +86,14 @@ impl Reporter for FileReporter {
 mod tests {
     use super::*;
     use crate::report::test_support::sample_report;
+    use std::fs;
     use std::sync::Arc;
 
-    fn scratch_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "scimreplay-json-test-{name}-{}",
-            std::process::id()
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        dir
+    fn scratch_dir(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("scimreplay-json-test-{name}-"))
+            .tempdir()
+            .expect("temp dir")
     }
 
     #[test]
@@ -137,7 +115,8 @@ mod tests {
 
     #[test]
     fn written_file_replaces_the_old_one_and_leaves_no_temp_file() {
-        let dir = scratch_dir("write");
+        let scratch = scratch_dir("write");
+        let dir = scratch.path().to_path_buf();
         let path = dir.join("nested").join("report.json");
         write_atomically(&path, b"old").expect("first write");
         let mut reporter = FileReporter::json(&path);
@@ -162,12 +141,12 @@ mod tests {
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("report.json")]);
-        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn unwritable_path_is_a_located_error() {
-        let dir = scratch_dir("error");
+        let scratch = scratch_dir("error");
+        let dir = scratch.path().to_path_buf();
         fs::create_dir_all(&dir).expect("creates");
         // A directory where the file should go: the rename must fail.
         let path = dir.join("report.json");
@@ -178,6 +157,5 @@ mod tests {
             "{err:?}"
         );
         assert!(err.to_string().contains("report.json"), "{err}");
-        let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -6,7 +6,7 @@
 //! quick-junit does the XML escaping (and strips control characters).
 
 use crate::model::{CleanupReport, RunReport, ScenarioResult, StepResult, StepStatus};
-use crate::report::curl::shell_word;
+use crate::report::curl::cleanup_command;
 use crate::report::detail::{check_line, step_detail};
 use crate::report::event::ReportError;
 use crate::report::json::write_atomically;
@@ -156,8 +156,8 @@ fn cleanup_suite(cleanup: &CleanupReport) -> Option<TestSuite> {
         text.push_str("cleanup was interrupted before it finished\n");
     }
     text.push_str(&format!(
-        "finish with: scimreplay cleanup --ledger {}\n",
-        shell_word(&cleanup.ledger)
+        "finish with: {}\n",
+        cleanup_command(&cleanup.ledger, &cleanup.target)
     ));
     let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
     status
@@ -176,7 +176,8 @@ fn cleanup_suite(cleanup: &CleanupReport) -> Option<TestSuite> {
 
 /// Attribute values read best on one line.
 fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    crate::escape::line(&joined).into_owned()
 }
 
 #[cfg(test)]

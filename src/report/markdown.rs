@@ -108,8 +108,8 @@ pub fn to_markdown(report: &RunReport) -> String {
     if !c.left_behind.is_empty() {
         let _ = writeln!(
             out,
-            "\nFinish with `scimreplay cleanup --ledger {}`.",
-            c.ledger
+            "\nFinish with `{}`.",
+            crate::report::curl::cleanup_command(&c.ledger, &c.target)
         );
     }
     let passed: Vec<&str> = report
@@ -129,7 +129,9 @@ pub fn to_markdown(report: &RunReport) -> String {
         }
         let _ = writeln!(out, "\n</details>");
     }
-    out
+    // Whatever an endpoint sent ends up here too; a Markdown viewer in a terminal must not
+    // act on it.
+    crate::escape::text(&out).into_owned()
 }
 
 fn cell(text: &str) -> String {

@@ -7,7 +7,7 @@
 use crate::model::{
     CleanupReport, RunReport, ScenarioResult, SnapshotState, StepResult, StepStatus, Summary,
 };
-use crate::report::curl::shell_word;
+use crate::report::curl::cleanup_command;
 use crate::report::detail::{check_line, paint_status, plural, retry_text, step_detail};
 use crate::report::event::{ReportError, Reporter, RunEvent, RunStarted, replay};
 use crate::report::styles::Styles;
@@ -306,10 +306,7 @@ fn cleanup_lines(cleanup: &CleanupReport, s: Styles) -> String {
         ));
     }
     if cleanup.interrupted || !cleanup.left_behind.is_empty() {
-        let command = format!(
-            "scimreplay cleanup --ledger {}",
-            shell_word(&cleanup.ledger)
-        );
+        let command = cleanup_command(&cleanup.ledger, &cleanup.target);
         out.push_str(&format!("  finish with: {}\n", s.accent(&command)));
     }
     out
@@ -555,6 +552,7 @@ mod tests {
     fn interrupted_cleanup_names_the_command_to_finish() {
         let cleanup = CleanupReport {
             ledger: ".scimreplay/ledger-1.json".into(),
+            target: "https://h/scim".into(),
             interrupted: true,
             ..CleanupReport::default()
         };
@@ -562,7 +560,7 @@ mod tests {
         assert_eq!(
             text,
             "cleanup: interrupted before it finished\n  \
-             finish with: scimreplay cleanup --ledger .scimreplay/ledger-1.json\n"
+             finish with: scimreplay cleanup --ledger .scimreplay/ledger-1.json --target https://h/scim\n"
         );
     }
 

@@ -287,6 +287,7 @@ pub(crate) fn sample_report() -> RunReport {
         scenarios,
         cleanup: CleanupReport {
             ledger: ".scimreplay/ledger 7f3a2c.json".into(),
+            target: BASE.into(),
             deleted: vec!["/Users/u1".into(), "/Users/u2".into()],
             already_gone: vec!["/Users/u3".into()],
             left_behind: vec![LeftBehind {

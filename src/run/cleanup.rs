@@ -3,6 +3,7 @@
 //! Only ledger paths are ever deleted here; nothing else in the crate builds a DELETE for
 //! cleanup, so an object this run did not create cannot be removed by it.
 
+use super::guard;
 use super::interrupt::Interrupt;
 use super::ledger::{Entry, Ledger};
 use crate::http::{Client, OutgoingRequest};
@@ -18,6 +19,7 @@ pub async fn delete_all(
 ) -> CleanupReport {
     let mut report = CleanupReport {
         ledger: ledger.path().display().to_string(),
+        target: client.target().display(),
         ..CleanupReport::default()
     };
     let mut stopped = false;
@@ -34,18 +36,9 @@ pub async fn delete_all(
             stopped = true;
             continue;
         }
-        let request = OutgoingRequest {
-            method: Method::Delete,
-            path: path.clone(),
-            query: Vec::new(),
-            query_style: QueryStyle::Entra,
-            headers: Vec::new(),
-            auth: AuthMode::Token,
-            body: None,
-        };
         // A second signal stops a DELETE in flight too: a hanging endpoint must not keep the
         // user waiting for the timeout. The object stays in the ledger.
-        let exchange = tokio::select! {
+        let deletion = tokio::select! {
             biased;
             _ = interrupt.aborted() => {
                 report.interrupted = true;
@@ -57,39 +50,24 @@ pub async fn delete_all(
                 stopped = true;
                 continue;
             }
-            exchange = client.send(&request) => exchange,
+            deletion = delete_one(client, path) => deletion,
         };
-        let removed = match (&exchange.response, &exchange.fault) {
-            (Some(r), None) if (200..300).contains(&r.status) => {
+        let removed = match deletion {
+            Deletion::Deleted => {
                 report.deleted.push(path.clone());
                 true
             }
-            (Some(r), None) if r.status == 404 => {
+            Deletion::AlreadyGone => {
                 report.already_gone.push(path.clone());
                 true
             }
-            (Some(r), None) => {
-                let detail = r
-                    .json
-                    .as_ref()
-                    .and_then(|j| j.get("detail"))
-                    .and_then(|d| d.as_str())
-                    .map(|d| format!(": {d}"))
-                    .unwrap_or_default();
+            Deletion::Left(reason) => {
                 report.left_behind.push(LeftBehind {
                     path: path.clone(),
-                    reason: format!("DELETE answered {}{detail}", r.status),
+                    reason,
                 });
                 false
             }
-            (_, Some(fault)) => {
-                report.left_behind.push(LeftBehind {
-                    path: path.clone(),
-                    reason: format!("DELETE failed: {}", fault.message),
-                });
-                false
-            }
-            (None, None) => false,
         };
         if removed {
             if let Err(e) = ledger.append(&Entry::Removed { path: path.clone() }) {
@@ -101,6 +79,52 @@ pub async fn delete_all(
         }
     }
     report
+}
+
+/// What one DELETE achieved.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Deletion {
+    /// 2xx: the endpoint deleted it.
+    Deleted,
+    /// 404: nothing there any more.
+    AlreadyGone,
+    /// Still there, or unknown; the reason says why.
+    Left(String),
+}
+
+/// Sends one DELETE for an object path (`/Users/<id>` or `/Groups/<id>` with a safe id; any
+/// other path is refused without sending anything). The one DELETE that cleanup, the final
+/// sweep of a run and `scimreplay cleanup` all use; every outcome is a [`Deletion`].
+pub async fn delete_one(client: &Client, path: &str) -> Deletion {
+    if let Some(problem) = guard::ledger_path_problem(path) {
+        return Deletion::Left(format!("not sent: {problem}"));
+    }
+    let request = OutgoingRequest {
+        method: Method::Delete,
+        path: path.to_string(),
+        query: Vec::new(),
+        query_style: QueryStyle::Entra,
+        headers: Vec::new(),
+        auth: AuthMode::Token,
+        body: None,
+    };
+    let exchange = client.send(&request).await;
+    match (&exchange.response, &exchange.fault) {
+        (_, Some(fault)) => Deletion::Left(format!("DELETE failed: {}", fault.message)),
+        (Some(r), None) if (200..300).contains(&r.status) => Deletion::Deleted,
+        (Some(r), None) if r.status == 404 => Deletion::AlreadyGone,
+        (Some(r), None) => {
+            let detail = r
+                .json
+                .as_ref()
+                .and_then(|j| j.get("detail"))
+                .and_then(|d| d.as_str())
+                .map(|d| format!(": {}", crate::escape::line(d)))
+                .unwrap_or_default();
+            Deletion::Left(format!("DELETE answered {}{detail}", r.status))
+        }
+        (None, None) => Deletion::Left("DELETE got no answer".into()),
+    }
 }
 
 /// Folds one scenario's cleanup into the run's.

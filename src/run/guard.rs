@@ -14,7 +14,8 @@ use serde_json::Value;
 pub const COLLECTIONS: [&str; 2] = ["Users", "Groups"];
 
 /// `(collection, id)` when the path addresses exactly one object of a known collection,
-/// e.g. `/Users/42` → `("Users", "42")`; `None` for anything longer, shorter or unsafe.
+/// e.g. `/Users/42` → `("Users", "42")`; `None` for anything longer, shorter, or whose id is
+/// not a [`safe_id`].
 pub fn object_of(path: &str) -> Option<(&str, &str)> {
     let mut parts = path.trim_start_matches('/').split('/');
     let collection = parts.next()?;
@@ -22,18 +23,66 @@ pub fn object_of(path: &str) -> Option<(&str, &str)> {
     let known = COLLECTIONS
         .iter()
         .any(|c| c.eq_ignore_ascii_case(collection));
-    (known && parts.next().is_none() && safe_segment(id)).then_some((collection, id))
+    (known && parts.next().is_none() && safe_id(id)).then_some((collection, id))
 }
 
-/// True for a path segment that names itself and nothing else: not empty, not `.` or `..`,
-/// no slash, backslash, query or fragment, and none of those percent-encoded.
+/// Longest object id the harness records or addresses; no real server id comes near it.
+pub const MAX_ID_LEN: usize = 256;
+
+/// True for an object id the harness may record, address or delete: a plain, printable,
+/// unreserved path segment (RFC 3986 §2.3: letters, digits, `-`, `.`, `_`, `~`), not `.` or
+/// `..`, at most [`MAX_ID_LEN`] bytes. Anything else (whitespace, control characters,
+/// `%`-escapes, `;`, `@`, …) could be sent differently from how it was recorded, be decoded
+/// by the server into another object's id, or break an output line, so it is refused.
+pub fn safe_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_LEN
+        && id != "."
+        && id != ".."
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+/// An id as it may be shown in a message: escaped (so it cannot break a line or steer a
+/// terminal) and cut to a readable length.
+pub fn shown_id(id: &str) -> String {
+    const SHOWN: usize = 80;
+    let mut shown: String = format!("{id:?}").chars().take(SHOWN).collect();
+    if id.chars().count() + 2 > SHOWN {
+        shown.push('…');
+    }
+    shown
+}
+
+/// True for a path segment that names itself and nothing else: not empty, not `.` or `..`
+/// (also once percent-decoded), no slash, backslash, query, fragment or `;` parameter, no
+/// whitespace or control character, and no encoded separator.
 pub fn safe_segment(segment: &str) -> bool {
-    let lower = segment.to_ascii_lowercase();
-    !segment.is_empty()
-        && segment != "."
-        && segment != ".."
-        && !segment.contains(['/', '\\', '?', '#'])
-        && !["%2e", "%2f", "%5c"].iter().any(|e| lower.contains(e))
+    let decoded = crate::normalize::percent_decode(segment);
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && !s.contains(['/', '\\', '?', '#', ';'])
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+    };
+    plain(segment) && plain(&decoded)
+}
+
+/// Why a ledger path must not be deleted, if it must not: only `/Users/<id>` and
+/// `/Groups/<id>`, spelled exactly so, with a [`safe_id`], are objects the harness creates.
+/// (A ledger file can be planted or edited; this is the same rule a run applies.)
+pub fn ledger_path_problem(path: &str) -> Option<String> {
+    let exact = object_of(path).is_some_and(|(collection, id)| {
+        COLLECTIONS.contains(&collection) && path == format!("/{collection}/{id}")
+    });
+    (!exact).then(|| {
+        format!(
+            "{} is not /Users/<id> or /Groups/<id> with a plain id",
+            shown_id(path)
+        )
+    })
 }
 
 /// Why a path is unsafe to send at all (dot segments, encoded separators), if it is.
@@ -209,6 +258,76 @@ mod tests {
         assert!(check(Method::Post, "/Groups/../Users", body).is_some());
         assert!(check(Method::Patch, "/Users/mine/extra", None).is_some());
         assert!(check(Method::Delete, "/Schemas/mine", None).is_some());
+    }
+
+    #[test]
+    fn ids_with_whitespace_escapes_or_parameters_are_refused() {
+        for id in [
+            ".\t.",
+            "victim\n",
+            "victim ",
+            " victim",
+            "%76ictim",
+            "v;x",
+            "a@b",
+            "v\u{1b}]52",
+            "é",
+            "",
+            ".",
+            "..",
+        ] {
+            assert!(!safe_id(id), "{id:?}");
+            let path = format!("/Users/{id}");
+            assert!(object_of(&path).is_none(), "{path:?}");
+            assert!(check(Method::Delete, &path, None).is_some(), "{path:?}");
+        }
+        assert!(!safe_id(&"a".repeat(MAX_ID_LEN + 1)));
+        assert_eq!(shown_id("victim\n"), r#""victim\n""#);
+        assert!(shown_id(&"x".repeat(10_000)).chars().count() <= 81);
+        for id in [
+            "2819c223-7f76-453a-919d-413861904646",
+            "42",
+            "a.b_c~d",
+            "...",
+        ] {
+            assert!(safe_id(id), "{id}");
+        }
+    }
+
+    #[test]
+    fn segments_that_decode_or_trim_to_dots_are_unsafe() {
+        for seg in [
+            ".\t.", "%2e%2E", "%2e.", ". ", "a;b", "a\nb", "%0a", "a%2fb", "a%5cb",
+        ] {
+            assert!(!safe_segment(seg), "{seg:?}");
+            let path = format!("/Users/{seg}");
+            assert!(check(Method::Get, &path, None).is_some(), "{path:?}");
+        }
+        assert!(safe_segment("urn:ietf:params:scim:schemas:core:2.0:User"));
+        assert!(safe_segment("a%40b"));
+    }
+
+    #[test]
+    fn only_exact_object_paths_may_be_deleted_from_a_ledger() {
+        assert!(ledger_path_problem("/Users/u-1").is_none());
+        assert!(ledger_path_problem("/Groups/7").is_none());
+        for bad in [
+            "/Users/../../../admin/wipe",
+            "/Schemas/urn:x",
+            "/ServiceProviderConfig",
+            "/Users",
+            "/users/u-1",
+            "Users/u-1",
+            "//Users/u-1",
+            "/Users/u-1/",
+            "/Users/victim\n",
+            "/Users/%76ictim",
+            "http://evil/Users/1",
+        ] {
+            let problem = ledger_path_problem(bad);
+            assert!(problem.is_some(), "{bad:?}");
+            assert!(!problem.unwrap().contains('\n'));
+        }
     }
 
     #[test]

@@ -287,11 +287,11 @@ pub fn list(dir: &Path) -> Vec<PathBuf> {
 mod tests {
     use super::*;
 
-    fn temp_dir(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("scimreplay-ledger-{name}-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    fn temp_dir(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("scimreplay-ledger-{name}-"))
+            .tempdir()
+            .expect("temp dir")
     }
 
     fn header() -> Entry {
@@ -313,7 +313,8 @@ mod tests {
 
     #[test]
     fn records_survive_on_disk_and_come_back_newest_first() {
-        let dir = temp_dir("roundtrip");
+        let scratch = temp_dir("roundtrip");
+        let dir = scratch.path().to_path_buf();
         let ledger = Ledger::create(&dir, header()).unwrap();
         ledger.append(&created("/Users/1")).unwrap();
         ledger.append(&created("/Groups/2")).unwrap();
@@ -336,7 +337,8 @@ mod tests {
 
     #[test]
     fn a_line_cut_by_a_crash_is_ignored() {
-        let dir = temp_dir("cut");
+        let scratch = temp_dir("cut");
+        let dir = scratch.path().to_path_buf();
         let ledger = Ledger::create(&dir, header()).unwrap();
         ledger.append(&created("/Users/1")).unwrap();
         let mut f = OpenOptions::new().append(true).open(ledger.path()).unwrap();
@@ -348,7 +350,8 @@ mod tests {
 
     #[test]
     fn a_foreign_file_is_refused_with_its_name() {
-        let dir = temp_dir("foreign");
+        let scratch = temp_dir("foreign");
+        let dir = scratch.path().to_path_buf();
         let path = dir.join("x.jsonl");
         std::fs::write(&path, "{\"event\":\"closed\"}\n").unwrap();
         let err = read(&path).unwrap_err().to_string();
@@ -361,7 +364,8 @@ mod tests {
 
     #[test]
     fn reopened_ledger_keeps_the_outstanding_set() {
-        let dir = temp_dir("reopen");
+        let scratch = temp_dir("reopen");
+        let dir = scratch.path().to_path_buf();
         let ledger = Ledger::create(&dir, header()).unwrap();
         ledger.append(&created("/Users/1")).unwrap();
         ledger.append(&created("/Users/2")).unwrap();

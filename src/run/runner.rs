@@ -59,6 +59,7 @@ pub async fn run_all(
     let mut results: Vec<(usize, ScenarioResult)> = Vec::new();
     let mut cleanup_report = CleanupReport {
         ledger: shared.ledger.path().display().to_string(),
+        target: shared.client.target().display(),
         ..CleanupReport::default()
     };
     while let Some(joined) = tasks.join_next().await {

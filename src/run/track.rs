@@ -110,11 +110,12 @@ fn classify_create(request: &OutgoingRequest, exchange: &Exchange) -> Tracked {
     let from_body = response.json.as_ref().and_then(id_of);
     let id = from_body.or_else(|| id_from_location(response.header("location")?, collection));
     match id {
-        Some(id) if guard::safe_segment(&id) => Tracked::Created(format!("/{collection}/{id}")),
+        Some(id) if guard::safe_id(&id) => Tracked::Created(format!("/{collection}/{id}")),
         Some(id) => unrecorded(
             format!(
-                "the create answered {} with the id {id:?}, which is not a plain path segment",
-                response.status
+                "the create answered {} with the id {}, which is not a plain path segment",
+                response.status,
+                guard::shown_id(&id)
             ),
             true,
         ),
@@ -194,7 +195,7 @@ pub async fn recover(
                 .is_some_and(|n| n.eq_ignore_ascii_case(&lost.name))
         })
         .filter_map(id_of)
-        .filter(|id| guard::safe_segment(id))
+        .filter(|id| guard::safe_id(id))
         .map(|id| format!("/{}/{id}", lost.collection))
         .collect();
     if found.is_empty() && lost.confirmed {

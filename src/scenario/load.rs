@@ -10,7 +10,7 @@ use super::locate::Locator;
 use super::model::{Origin, Scenario};
 use super::validate::{self, Issue, Target};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// One scenario file's text and how to name it.
@@ -53,6 +53,27 @@ pub fn parse_scenario(file: &str, source: &str, builtin: bool) -> Result<Scenari
             Err(errors.into())
         }
     }
+}
+
+/// Parses a JSON document of another kind (a mapping profile) with the same located
+/// syntax and duplicate-key errors as a scenario file.
+pub(crate) fn parse_document(file: &str, source: &str) -> Result<Value, ScenarioErrors> {
+    let doc: Value = serde_json::from_str(source).map_err(|e| syntax_error(file, source, &e))?;
+    let locator = Locator::new(source);
+    let issues = duplicate_key_issues(&locator, &doc);
+    if issues.is_empty() {
+        Ok(doc)
+    } else {
+        Err(locate_all(file, source, &issues))
+    }
+}
+
+/// Turns pointer-located issues found in `source` into file-located errors, in file order.
+pub(crate) fn locate_all(file: &str, source: &str, issues: &[Issue]) -> ScenarioErrors {
+    let locator = Locator::new(source);
+    let mut errors: Vec<ScenarioError> = issues.iter().map(|i| locate(file, &locator, i)).collect();
+    errors.sort_by_key(|e| (e.line, e.column));
+    errors.into()
 }
 
 /// Parses every source, then checks that scenario names are unique across them.
@@ -177,7 +198,7 @@ fn collect_files(path: &Path) -> Result<Vec<PathBuf>, Box<ScenarioError>> {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut files = Vec::new();
-    walk(path, &mut files)?;
+    walk(path, &mut files, &mut HashSet::new())?;
     files.sort();
     if files.is_empty() {
         let mut e = ScenarioError::whole_file(&display, "no scenario files in this folder");
@@ -187,7 +208,18 @@ fn collect_files(path: &Path) -> Result<Vec<PathBuf>, Box<ScenarioError>> {
     Ok(files)
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), Box<ScenarioError>> {
+/// Collects `*.json` files under `dir`. A folder reached twice (a symlink loop, or two links
+/// to one folder) is read once: `seen` holds the canonical folders already walked.
+fn walk(
+    dir: &Path,
+    files: &mut Vec<PathBuf>,
+    seen: &mut HashSet<PathBuf>,
+) -> Result<(), Box<ScenarioError>> {
+    if let Ok(canonical) = std::fs::canonicalize(dir) {
+        if !seen.insert(canonical) {
+            return Ok(());
+        }
+    }
     let fail = |e: std::io::Error| {
         Box::new(ScenarioError::whole_file(
             dir.display().to_string(),
@@ -197,7 +229,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), Box<ScenarioError>> 
     for entry in std::fs::read_dir(dir).map_err(fail)? {
         let path = entry.map_err(fail)?.path();
         if path.is_dir() {
-            walk(&path, files)?;
+            walk(&path, files, seen)?;
         } else if path.extension().is_some_and(|x| x == "json") {
             files.push(path);
         }
@@ -508,11 +540,37 @@ mod tests {
         assert!(all.iter().all(|e| e.source_line.is_some() && e.span >= 1));
     }
 
-    fn temp_dir(tag: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("scimreplay-load-{tag}-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        dir
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_under_a_scenario_folder_are_walked_once() {
+        let scratch = temp_dir("loop");
+        let dir = scratch.path().to_path_buf();
+        std::fs::write(dir.join("a.json"), scenario_text("looped")).unwrap();
+        std::fs::create_dir(dir.join("sub")).unwrap();
+        // Two links back to the top: the old walk went 2^depth ways until paths got too long.
+        std::os::unix::fs::symlink(&dir, dir.join("sub").join("up1")).unwrap();
+        std::os::unix::fs::symlink(&dir, dir.join("sub").join("up2")).unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = dir.clone();
+        std::thread::spawn(move || {
+            let _ = tx.send(
+                load_paths(&[path])
+                    .map(|s| s.len())
+                    .map_err(|e| e.to_string()),
+            );
+        });
+        let loaded = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("the walk finishes");
+        assert_eq!(loaded, Ok(1));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn temp_dir(tag: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("scimreplay-load-{tag}-"))
+            .tempdir()
+            .expect("temp dir")
     }
 
     fn scenario_text(name: &str) -> String {
@@ -522,7 +580,8 @@ mod tests {
 
     #[test]
     fn folders_load_recursively_sorted_and_json_only() {
-        let dir = temp_dir("walk");
+        let scratch = temp_dir("walk");
+        let dir = scratch.path().to_path_buf();
         std::fs::create_dir_all(dir.join("b/deeper")).expect("mkdir");
         std::fs::write(dir.join("b/deeper/z.json"), scenario_text("z")).expect("write");
         std::fs::write(dir.join("b/a.json"), scenario_text("ba")).expect("write");
@@ -537,7 +596,8 @@ mod tests {
 
     #[test]
     fn missing_paths_and_empty_folders_are_named() {
-        let dir = temp_dir("missing");
+        let scratch = temp_dir("missing");
+        let dir = scratch.path().to_path_buf();
         let gone = dir.join("nope.json");
         let errs = load_paths(&[gone.clone(), dir.clone()])
             .expect_err("fails")
@@ -554,7 +614,8 @@ mod tests {
 
     #[test]
     fn duplicate_names_across_files_name_both() {
-        let dir = temp_dir("dups");
+        let scratch = temp_dir("dups");
+        let dir = scratch.path().to_path_buf();
         std::fs::write(dir.join("one.json"), scenario_text("same")).expect("write");
         std::fs::write(dir.join("two.json"), scenario_text("same")).expect("write");
         let errs = load_paths(std::slice::from_ref(&dir))

@@ -7,4 +7,4 @@ pub mod load;
 pub mod locate;
 pub mod model;
 pub mod select;
-mod validate;
+pub(crate) mod validate;

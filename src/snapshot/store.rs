@@ -229,16 +229,7 @@ pub(crate) fn write(path: &Path, text: &str) -> Result<(), SnapshotError> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(write_err)?;
     }
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("snapshot");
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    fs::write(&tmp, text).map_err(write_err)?;
-    fs::rename(&tmp, path).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        write_err(e)
-    })
+    crate::atomic_file::write(path, text.as_bytes()).map_err(write_err)
 }
 
 /// Removes a file; `Ok(false)` when it was not there.
@@ -257,27 +248,17 @@ pub(crate) fn remove(path: &Path) -> Result<bool, SnapshotError> {
 pub(crate) mod tests {
     use super::*;
 
-    /// A fresh directory under the system temp dir, removed on drop.
-    pub(crate) struct TempDir(pub PathBuf);
+    /// A fresh directory under the system temp dir (its path, and the guard that removes it).
+    /// The guard is only held, so the folder lives as long as the value.
+    pub(crate) struct TempDir(pub PathBuf, #[allow(dead_code)] tempfile::TempDir);
 
     impl TempDir {
         pub(crate) fn new(tag: &str) -> TempDir {
-            use std::sync::atomic::{AtomicUsize, Ordering};
-            static COUNTER: AtomicUsize = AtomicUsize::new(0);
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let dir = std::env::temp_dir().join(format!(
-                "scimreplay-snapshot-test-{tag}-{}-{n}",
-                std::process::id()
-            ));
-            let _ = fs::remove_dir_all(&dir);
-            fs::create_dir_all(&dir).unwrap();
-            TempDir(dir)
-        }
-    }
-
-    impl Drop for TempDir {
-        fn drop(&mut self) {
-            let _ = fs::remove_dir_all(&self.0);
+            let guard = tempfile::Builder::new()
+                .prefix(&format!("scimreplay-snapshot-test-{tag}-"))
+                .tempdir()
+                .unwrap();
+            TempDir(guard.path().to_path_buf(), guard)
         }
     }
 

@@ -18,14 +18,14 @@ const BIN: &str = env!("CARGO_BIN_EXE_scimreplay");
 
 /// A child process killed on drop (a failing test must not leave it running), with its
 /// stdout lines arriving on a channel.
-struct Spawned {
+pub(crate) struct Spawned {
     child: Child,
     lines: mpsc::Receiver<String>,
     seen: Vec<String>,
 }
 
 impl Spawned {
-    fn start(args: &[&str]) -> Spawned {
+    pub(crate) fn start(args: &[&str]) -> Spawned {
         let mut child = Command::new(BIN)
             .args(args)
             .env("SCIMREPLAY_TOKEN", TOKEN)
@@ -52,7 +52,7 @@ impl Spawned {
     }
 
     /// Waits for a stdout line satisfying `want`, failing the test after `within`.
-    fn line(&mut self, within: Duration, want: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn line(&mut self, within: Duration, want: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -71,7 +71,7 @@ impl Spawned {
         }
     }
 
-    fn signal(&self, name: &str) {
+    pub(crate) fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args([&format!("-{name}"), &self.child.id().to_string()])
             .status()
@@ -80,7 +80,7 @@ impl Spawned {
     }
 
     /// Waits for the exit code, failing the test after `within`; returns it and all stdout.
-    fn exit(&mut self, within: Duration) -> (i32, String) {
+    pub(crate) fn exit(&mut self, within: Duration) -> (i32, String) {
         let deadline = Instant::now() + within;
         let code = loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
@@ -335,7 +335,10 @@ async fn a_second_signal_stops_cleanup_and_cleanup_finishes_it() {
     assert_eq!(files.len(), 1, "{files:?}");
     let ledger = files[0].to_str().unwrap().to_string();
     assert!(
-        stdout.contains(&format!("scimreplay cleanup --ledger {ledger}")),
+        stdout.contains(&format!(
+            "scimreplay cleanup --ledger {ledger} --target {}",
+            server.uri()
+        )),
         "names the command with the ledger's path:\n{stdout}"
     );
     let saved = scimreplay::run::ledger::read(&files[0]).unwrap();
@@ -349,7 +352,7 @@ async fn a_second_signal_stops_cleanup_and_cleanup_finishes_it() {
         .expect(1)
         .mount(&server)
         .await;
-    let finish = cli(&["cleanup", "--ledger", &ledger]).await;
+    let finish = cli(&["cleanup", "--ledger", &ledger, "--target", &server.uri()]).await;
     assert_eq!(
         finish.outcome,
         Outcome::Passed,
@@ -364,7 +367,7 @@ async fn a_second_signal_stops_cleanup_and_cleanup_finishes_it() {
     );
     let saved = scimreplay::run::ledger::read(&files[0]).unwrap();
     assert!(saved.outstanding.is_empty() && saved.closed);
-    let again = cli(&["cleanup", "--ledger", &ledger]).await;
+    let again = cli(&["cleanup", "--ledger", &ledger, "--target", &server.uri()]).await;
     assert_eq!(again.outcome, Outcome::Passed);
     assert!(
         again.stdout.contains("nothing left to delete"),
@@ -437,7 +440,14 @@ async fn one_signal_stops_the_cleanup_command_and_keeps_the_ledger() {
         .map(|l| format!("{l}\n"))
         .collect::<String>(),
     );
-    let mut cleanup = Spawned::start(&["cleanup", "--ledger", ledger.to_str().unwrap()]);
+    let uri = server.uri();
+    let mut cleanup = Spawned::start(&[
+        "cleanup",
+        "--ledger",
+        ledger.to_str().unwrap(),
+        "--target",
+        &uri,
+    ]);
     wait_for(&server, "DELETE", Duration::from_secs(10)).await;
     cleanup.signal("INT");
     let (code, stdout) = cleanup.exit(Duration::from_secs(3));

@@ -63,7 +63,10 @@ async fn leftovers_are_reported_everywhere_with_the_command_that_finishes_them()
     let ledgers = scimreplay::run::ledger::list(&state.join("ledgers"));
     assert_eq!(ledgers.len(), 1);
     let ledger = ledgers[0].to_str().unwrap().to_string();
-    let command = format!("scimreplay cleanup --ledger '{ledger}'");
+    let command = format!(
+        "scimreplay cleanup --ledger '{ledger}' --target {}",
+        server.uri()
+    );
     // Terminal: each leftover with its reason, and the command.
     assert!(
         run.stdout.contains("cleanup: 2 objects left behind"),
@@ -131,11 +134,12 @@ async fn leftovers_are_reported_everywhere_with_the_command_that_finishes_them()
 
 #[tokio::test]
 async fn a_cleanup_that_still_fails_exits_five_and_says_to_try_again() {
+    let server = MockServer::start().await;
     let dir = TempDir::new("leftovers-again");
     let ledger = dir.write(
         "run.jsonl",
         &[
-            json!({"event": "run", "run_id": "r1", "target": "http://127.0.0.1:9/scim",
+            json!({"event": "run", "run_id": "r1", "target": server.uri(),
                    "prefix": "scimreplay-abc123-", "started_at": "2026-01-01T00:00:00Z"}),
             json!({"event": "created", "path": "/Users/u-1", "scenario": "s", "step": "create"}),
         ]
@@ -143,7 +147,6 @@ async fn a_cleanup_that_still_fails_exits_five_and_says_to_try_again() {
         .map(|l| format!("{l}\n"))
         .collect::<String>(),
     );
-    let server = MockServer::start().await;
     Mock::given(method("DELETE"))
         .respond_with(ResponseTemplate::new(503))
         .mount(&server)
@@ -153,8 +156,10 @@ async fn a_cleanup_that_still_fails_exits_five_and_says_to_try_again() {
     assert_eq!(run.outcome, Outcome::CleanupIncomplete, "{}", run.stdout);
     assert!(run.stdout.contains("LEFT /Users/u-1"), "{}", run.stdout);
     assert!(
-        run.stdout
-            .contains(&format!("scimreplay cleanup --ledger {path}")),
+        run.stdout.contains(&format!(
+            "scimreplay cleanup --ledger {path} --target {}",
+            server.uri()
+        )),
         "{}",
         run.stdout
     );

@@ -101,7 +101,16 @@ async fn a_dry_run_lists_the_leftovers_and_deletes_nothing() {
     let (_server, base) = seeded().await;
     let http = reqwest::Client::new();
     let before = snapshot(&http, &base).await;
-    let run = cli(&["cleanup", "--prefix", "scimreplay-", "--target", &base]).await;
+    let run = cli(&[
+        "cleanup",
+        "--min-age",
+        "0",
+        "--prefix",
+        "scimreplay-",
+        "--target",
+        &base,
+    ])
+    .await;
     assert_eq!(run.outcome, Outcome::Passed, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("133 object(s) named `scimreplay-*`"),
@@ -131,6 +140,8 @@ async fn yes_deletes_exactly_the_prefixed_objects() {
     let before = snapshot(&http, &base).await;
     let run = cli(&[
         "cleanup",
+        "--min-age",
+        "0",
         "--prefix",
         "scimreplay-",
         "--target",
@@ -156,6 +167,8 @@ async fn yes_deletes_exactly_the_prefixed_objects() {
     // One run's prefix sweeps only that run.
     let again = cli(&[
         "cleanup",
+        "--min-age",
+        "0",
         "--prefix",
         "scimreplay-a1b2c3-",
         "--target",
@@ -176,6 +189,8 @@ async fn a_prefix_outside_the_namespace_is_refused() {
     for prefix in ["alice", "", "scimreplay", "x-scimreplay-", "Scimreplay"] {
         let run = cli(&[
             "cleanup",
+            "--min-age",
+            "0",
             "--prefix",
             prefix,
             "--target",
@@ -191,7 +206,7 @@ async fn a_prefix_outside_the_namespace_is_refused() {
         );
         assert!(run.stderr.contains("scimreplay-"), "{}", run.stderr);
     }
-    let run = cli(&["cleanup", "--prefix", "scimreplay-"]).await;
+    let run = cli(&["cleanup", "--min-age", "0", "--prefix", "scimreplay-"]).await;
     assert_eq!(
         run.outcome,
         Outcome::InvalidInput,
@@ -215,6 +230,8 @@ async fn a_failed_delete_is_reported_with_exit_five() {
         .await;
     let run = cli(&[
         "cleanup",
+        "--min-age",
+        "0",
         "--prefix",
         "scimreplay-",
         "--target",
@@ -241,6 +258,8 @@ async fn an_endpoint_that_cannot_be_listed_is_exit_four() {
         .await;
     let run = cli(&[
         "cleanup",
+        "--min-age",
+        "0",
         "--prefix",
         "scimreplay-",
         "--target",
@@ -265,6 +284,8 @@ async fn an_endpoint_that_ignores_paging_is_listed_once() {
         .await;
     let run = cli(&[
         "cleanup",
+        "--min-age",
+        "0",
         "--prefix",
         "scimreplay-",
         "--target",
@@ -282,4 +303,25 @@ async fn an_endpoint_that_ignores_paging_is_listed_once() {
         gets, 4,
         "two pages per collection, the second seen as a repeat"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_of_a_run_still_in_progress_are_safe_from_a_sweep() {
+    // Everything was created a moment ago, as by a run in progress elsewhere.
+    let (_server, base) = seeded().await;
+    let http = reqwest::Client::new();
+    let before = snapshot(&http, &base).await;
+    let run = cli(&[
+        "cleanup",
+        "--prefix",
+        "scimreplay-",
+        "--target",
+        &base,
+        "--yes",
+    ])
+    .await;
+    assert_eq!(run.outcome, Outcome::Passed, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.contains("under --min-age 60"), "{}", run.stdout);
+    assert!(run.stdout.contains("old enough to sweep"), "{}", run.stdout);
+    assert_eq!(snapshot(&http, &base).await, before, "nothing was deleted");
 }

@@ -1,0 +1,101 @@
+//! `scimreplay import`: other tools' records of SCIM traffic → scenario files.
+
+use super::import_args::{HarArgs, ImportArgs, ImportSource, ValidatorArgs};
+use super::output::Out;
+use crate::exit::Outcome;
+use crate::http::Target;
+use crate::import::{self, ImportError};
+use crate::record::{self, Meta, Outputs};
+use std::io::Write;
+
+fn fail(err: &mut Out, e: ImportError) -> Outcome {
+    let _ = writeln!(err, "error: {e}");
+    Outcome::InvalidInput
+}
+
+/// `scimreplay import …`.
+pub fn import(args: ImportArgs, mut out: Out, mut err: Out) -> Outcome {
+    match args.source {
+        ImportSource::Validator(a) => validator(a, &mut out, &mut err),
+        ImportSource::Har(a) => har(a, &mut out, &mut err),
+    }
+}
+
+fn validator(args: ValidatorArgs, out: &mut Out, err: &mut Out) -> Outcome {
+    let file = args.file.display().to_string();
+    let tests = match import::read(&args.file).and_then(|t| import::validator::parse(&file, &t)) {
+        Ok(t) => t,
+        Err(e) => return fail(err, e),
+    };
+    let stem = record::name_from_path(&args.file);
+    let imported = import::validator_plan::import(&stem, &tests);
+    for one in &imported {
+        let name = one.converted.scenario["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let outputs = Outputs {
+            scenario: args.out.join(format!("{name}.json")),
+            snapshot: None,
+        };
+        if let Err(e) = record::write(&one.converted, &outputs) {
+            let _ = writeln!(err, "error: {e}");
+            return Outcome::EndpointOrHarness;
+        }
+        let _ = writeln!(out, "  {}", one.line);
+        for why in &one.converted.skipped {
+            let _ = writeln!(out, "    left out {why}");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "wrote {} scenarios from {} Validator tests into {}\nreplay: scimreplay run --target URL --no-builtin --scenarios {}",
+        imported.len(),
+        tests.len(),
+        args.out.display(),
+        args.out.display()
+    );
+    Outcome::Passed
+}
+
+fn har(args: HarArgs, out: &mut Out, err: &mut Out) -> Outcome {
+    let file = args.file.display().to_string();
+    let parsed =
+        import::read(&args.file).and_then(|t| import::har::parse(&file, &t, args.base.as_deref()));
+    let (exchanges, base) = match parsed {
+        Ok(p) => p,
+        Err(e) => return fail(err, e),
+    };
+    let scenario = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.file.with_extension("json"));
+    let name = record::name_from_path(&scenario);
+    let meta = Meta {
+        summary: format!("Traffic imported from the HAR file {}", args.file.display()),
+        description: format!(
+            "Imported from {} ({} requests under {base}); each step expects the status answered then, \
+             and the HAR's answers are the first snapshot baseline.",
+            args.file.display(),
+            exchanges.len()
+        ),
+        tags: vec!["har".into()],
+        name: name.clone(),
+        upstream: base.clone(),
+    };
+    let converted = record::convert(&meta, &exchanges);
+    let baseline = args.baseline.clone().unwrap_or_else(|| {
+        Target::parse(&base)
+            .map(|t| t.host_label())
+            .unwrap_or_else(|_| "har".into())
+    });
+    let snapshot = if args.no_snapshot {
+        None
+    } else {
+        crate::snapshot::Store::new(&args.snapshot_dir)
+            .snap_path(&baseline, &name)
+            .ok()
+    };
+    let outputs = Outputs { scenario, snapshot };
+    super::record::summarize(&converted, &outputs, out, err, &baseline, &base)
+}

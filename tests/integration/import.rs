@@ -1,0 +1,309 @@
+//! `scimreplay import`: Validator exports and HAR files become scenarios that load, replay
+//! green against the reference endpoint, and go red against one with the fault they test.
+//!
+//! The committed fixtures (`tests/fixtures/import/`) are this project's own, in the same
+//! formats; the third-party exports in `../shared/recordings/validator/` are read when that
+//! folder exists.
+
+use crate::support::{TOKEN, TempDir, cli, run_file};
+use scimreplay::exit::Outcome;
+use scimreplay::reference::{self, Faults, ServerConfig};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use tokio::net::TcpListener;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/import")
+        .join(name)
+}
+
+async fn reference_with(faults: &str) -> reference::RunningServer {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = ServerConfig {
+        faults: Faults::parse_list(faults).unwrap(),
+        ..ServerConfig::new(TOKEN)
+    };
+    reference::spawn(listener, config).await.unwrap()
+}
+
+/// Replays the scenarios at `path` against `target` (snapshots off); outcome and report.
+async fn replay(target: &str, path: &Path, dir: &TempDir) -> (Outcome, Value, String) {
+    let report = dir
+        .path()
+        .join(format!("report-{}.json", uuid::Uuid::new_v4()));
+    let state = dir.path().join("state");
+    let run = run_file(
+        target,
+        path.to_str().unwrap(),
+        &[
+            "--no-snapshots",
+            "--json",
+            report.to_str().unwrap(),
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--color",
+            "never",
+        ],
+    )
+    .await;
+    let json = serde_json::from_str(&std::fs::read_to_string(&report).unwrap_or_default())
+        .unwrap_or(Value::Null);
+    (run.outcome, json, run.stdout)
+}
+
+/// Names of the scenarios of a report that did not pass.
+fn failing(report: &Value) -> Vec<String> {
+    report["scenarios"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| {
+            s["steps"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|st| st["status"] != "passed")
+        })
+        .map(|s| s["name"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn read(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_validator_export_imports_with_synthesized_steps_and_mapped_assertions() {
+    let dir = TempDir::new("import-validator");
+    let out = dir.path().join("validator");
+    let run = cli(&[
+        "import",
+        "validator",
+        fixture("validator-export.json").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.outcome, Outcome::Passed, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("wrote 8 scenarios from 8 Validator tests"),
+        "{}",
+        run.stdout
+    );
+
+    let delete = read(&out.join("validator-export-delete-a-user.json"));
+    let steps = delete["steps"].as_array().unwrap();
+    let methods: Vec<&str> = steps
+        .iter()
+        .map(|s| s["request"]["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        methods,
+        ["POST", "DELETE", "GET"],
+        "the create and the DELETE are synthesized"
+    );
+    assert!(
+        steps[0]["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("synthesized:")
+    );
+    assert!(
+        steps[1]["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("synthesized:")
+    );
+    assert_eq!(steps[2]["request"]["path"], "/Users/{{user_1}}");
+    assert_eq!(steps[2]["expect"]["status"], serde_json::json!([404]));
+
+    let case =
+        read(&out.join("validator-export-filter-for-an-existing-user-with-a-different-case.json"));
+    let last = case["steps"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["expect"]["checks"],
+        serde_json::json!(["scim.list-response", "entra.single-match"])
+    );
+    assert!(
+        last["note"]
+            .as_str()
+            .unwrap()
+            .contains("Validator: The response should match the created resource (passed)")
+    );
+    assert_eq!(last["request"]["query_style"], "validator");
+    assert!(
+        last["request"]["query"]["filter"]
+            .as_str()
+            .unwrap()
+            .contains("{{run.prefix}}")
+    );
+
+    // A failed test whose Description is an error text, and its copy through a `$ref`.
+    let failed = read(&out.join("validator-export-delete-users-id-setup-failed.json"));
+    assert_eq!(
+        failed["steps"][0]["expect"]["status"],
+        serde_json::json!([201])
+    );
+    assert!(
+        failed["description"]
+            .as_str()
+            .unwrap()
+            .contains("the Validator failed it")
+    );
+    assert!(
+        out.join("validator-export-delete-users-id-setup-failed-2.json")
+            .exists()
+    );
+
+    let green = reference_with("").await;
+    let (outcome, report, stdout) = replay(&green.base_url(), &out, &dir).await;
+    assert_eq!(outcome, Outcome::Passed, "{stdout}");
+    assert!(failing(&report).is_empty());
+
+    let cased = reference_with("case-sensitive-filter").await;
+    let (outcome, report, stdout) = replay(&cased.base_url(), &out, &dir).await;
+    assert_eq!(outcome, Outcome::ChecksFailed, "{stdout}");
+    assert_eq!(
+        failing(&report),
+        ["validator-export-filter-for-an-existing-user-with-a-different-case"],
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn the_third_party_validator_exports_import_and_replay() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/recordings/validator");
+    if !folder.is_dir() {
+        eprintln!("skipped: {} is not there", folder.display());
+        return;
+    }
+    let dir = TempDir::new("import-shared");
+    let green = reference_with("").await;
+    for name in [
+        "pranems-SCIMServer-scim-results-9",
+        "miiitch-EzSCIM-scim-results-01",
+        "miiitch-EzSCIM-scim-results-06",
+    ] {
+        let out = dir.path().join(name);
+        let file = folder.join(format!("{name}.json"));
+        let run = cli(&[
+            "import",
+            "validator",
+            file.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .await;
+        assert_eq!(run.outcome, Outcome::Passed, "{name}: {}", run.stderr);
+        let (outcome, report, stdout) = replay(&green.base_url(), &out, &dir).await;
+        assert_eq!(outcome, Outcome::Passed, "{name}:\n{stdout}");
+        assert!(failing(&report).is_empty(), "{name}");
+        // Tests the Validator failed expect what the Validator expects, and say so.
+        for entry in std::fs::read_dir(&out).unwrap() {
+            let scenario = read(&entry.unwrap().path());
+            let tags = scenario["tags"].to_string();
+            let description = scenario["description"].as_str().unwrap_or_default();
+            if tags.contains("\"failed\"") {
+                assert!(
+                    description.contains("the Validator failed it"),
+                    "{description}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_har_imports_keeping_only_the_scim_base_and_no_credentials() {
+    let dir = TempDir::new("import-har");
+    let out = dir.path().join("har.json");
+    let snaps = dir.path().join("snaps");
+    let run = cli(&[
+        "import",
+        "har",
+        fixture("provisioning.har").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--snapshot-dir",
+        snaps.to_str().unwrap(),
+        "--baseline",
+        "har",
+    ])
+    .await;
+    assert_eq!(run.outcome, Outcome::Passed, "{}{}", run.stdout, run.stderr);
+    let text = std::fs::read_to_string(&out).unwrap();
+    for secret in [
+        "har-fixture-token-0042",
+        "har-cookie-7731",
+        "har-server-cookie-99",
+    ] {
+        assert!(!text.contains(secret), "{secret} reached the scenario");
+        let snap = std::fs::read_to_string(snaps.join("har/har.snap")).unwrap();
+        assert!(!snap.contains(secret), "{secret} reached the baseline");
+    }
+    let scenario = read(&out);
+    let steps = scenario["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 8, "the portal page is not under the SCIM base");
+    assert_eq!(scenario["dialect"], "default");
+    assert_eq!(steps[3]["request"]["path"], "/Groups/{{group_2}}");
+    assert_eq!(
+        steps[3]["request"]["body"]["Operations"][0]["value"][0]["value"],
+        "{{user_1}}"
+    );
+
+    let green = reference_with("").await;
+    let (outcome, _, stdout) = replay(&green.base_url(), &out, &dir).await;
+    assert_eq!(outcome, Outcome::Passed, "{stdout}");
+    let strict = reference_with("string-booleans-rejected").await;
+    let (outcome, report, stdout) = replay(&strict.base_url(), &out, &dir).await;
+    assert_eq!(outcome, Outcome::ChecksFailed, "{stdout}");
+    let failed: Vec<&str> = report["scenarios"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "failed")
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    assert_eq!(failed.first(), Some(&"005-patch-users"), "{stdout}");
+}
+
+#[tokio::test]
+async fn bad_input_exits_3_naming_the_file_place_and_expectation() {
+    let dir = TempDir::new("import-bad");
+    let truncated = dir.write("cut.har", "{\"log\": {\"entries\": [{\"request\": {");
+    let run = cli(&["import", "har", truncated.to_str().unwrap()]).await;
+    assert_eq!(run.outcome, Outcome::InvalidInput);
+    assert!(
+        run.stderr.contains("cut.har:1:") && run.stderr.contains("truncated"),
+        "{}",
+        run.stderr
+    );
+
+    let har = fixture("provisioning.har");
+    let run = cli(&[
+        "import",
+        "validator",
+        har.to_str().unwrap(),
+        "--out",
+        dir.path().to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.outcome, Outcome::InvalidInput);
+    assert!(
+        run.stderr
+            .contains("provisioning.har: at /results/data: not a SCIM Validator results export"),
+        "{}",
+        run.stderr
+    );
+    let export = fixture("validator-export.json");
+    let run = cli(&["import", "har", export.to_str().unwrap()]).await;
+    assert_eq!(run.outcome, Outcome::InvalidInput);
+    assert!(
+        run.stderr
+            .contains("validator-export.json: at /log/entries: not a HAR file"),
+        "{}",
+        run.stderr
+    );
+}
