@@ -48,12 +48,12 @@ use tokio::task::JoinHandle;
 
 pub use faults::{FAULTS, Faults, UnknownFault};
 pub use filter::{MAX_FILTER_BYTES, MAX_FILTER_TERMS};
+pub use lenient::LenientListener;
 pub use patch::{MAX_BATCH_VALUES, MAX_OPERATIONS};
 pub use quota::{
     DEFAULT_MAX_GROUP_MEMBERS, DEFAULT_MAX_RESOURCE_BYTES, DEFAULT_MAX_RESOURCES,
     DEFAULT_MAX_STORE_BYTES, Limits as StoreLimits,
 };
-pub use lenient::LenientListener;
 
 use guard::RateLimiter;
 use store::Store;
