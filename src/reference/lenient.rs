@@ -10,13 +10,43 @@
 //! server accept that, and hyper does), so such a request is answered, not left waiting.
 
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
 
 /// Heads larger than this are passed through unchanged (hyper will refuse them).
 const MAX_HEAD: usize = 64 * 1024;
+
+/// A TCP listener whose connections accept raw quotes in request targets, for servers
+/// run with `axum::serve` (the recording proxy); the endpoint itself uses `conn::serve`.
+pub struct LenientListener(pub TcpListener);
+
+impl axum::serve::Listener for LenientListener {
+    type Io = LenientStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            match self.0.accept().await {
+                Ok((stream, addr)) => {
+                    // Small SCIM responses should not wait for Nagle's algorithm.
+                    let _ = stream.set_nodelay(true);
+                    return (LenientStream::new(stream), addr);
+                }
+                // Out of file descriptors or similar: back off instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Framing {

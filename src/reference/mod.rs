@@ -48,6 +48,7 @@ use tokio::task::JoinHandle;
 
 pub use faults::{FAULTS, Faults, UnknownFault};
 pub use filter::{MAX_FILTER_BYTES, MAX_FILTER_TERMS};
+pub use lenient::LenientListener;
 pub use lenient::LenientStream;
 pub use patch::{MAX_BATCH_VALUES, MAX_OPERATIONS};
 pub use quota::{
