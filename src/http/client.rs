@@ -91,31 +91,37 @@ pub struct Client {
 /// The bearer value sent for `auth: invalid`: well-formed, but not the run's token.
 const INVALID_TOKEN: &str = "scimreplay-deliberately-invalid-token";
 
+/// The reqwest client every outgoing connection uses (the run's client and the recorder's
+/// upstream): no redirects followed, the run's timeouts, and the `--cacert`/`--insecure` trust.
+pub(crate) fn reqwest_client(options: &ClientOptions) -> Result<reqwest::Client, ClientError> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(options.timeout)
+        .connect_timeout(options.connect_timeout)
+        .pool_max_idle_per_host(32);
+    if let Some(pem) = &options.cacert_pem {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| ClientError::CaCert(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(ClientError::CaCert("no certificate found".into()));
+        }
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if options.insecure {
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    builder.build().map_err(|e| ClientError::Build(chain(&e)))
+}
+
 impl Client {
     pub fn new(
         target: Target,
         token: Option<Secret>,
         options: ClientOptions,
     ) -> Result<Client, ClientError> {
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(options.timeout)
-            .connect_timeout(options.connect_timeout)
-            .pool_max_idle_per_host(32);
-        if let Some(pem) = &options.cacert_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| ClientError::CaCert(e.to_string()))?;
-            if certs.is_empty() {
-                return Err(ClientError::CaCert("no certificate found".into()));
-            }
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        if options.insecure {
-            builder = builder.danger_accept_invalid_certs(true);
-        }
-        let inner = builder.build().map_err(|e| ClientError::Build(chain(&e)))?;
+        let inner = reqwest_client(&options)?;
         Ok(Client {
             inner,
             target,

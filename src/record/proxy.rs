@@ -186,28 +186,7 @@ pub async fn start(
 }
 
 fn forwarding_client(options: &ClientOptions) -> Result<reqwest::Client, ProxyError> {
-    use crate::http::client::ClientError;
-    let mut builder = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(options.timeout)
-        .connect_timeout(options.connect_timeout)
-        .pool_max_idle_per_host(32);
-    if let Some(pem) = &options.cacert_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|e| ClientError::CaCert(e.to_string()))?;
-        if certs.is_empty() {
-            return Err(ClientError::CaCert("no certificate found".into()).into());
-        }
-        for cert in certs {
-            builder = builder.add_root_certificate(cert);
-        }
-    }
-    if options.insecure {
-        builder = builder.danger_accept_invalid_certs(true);
-    }
-    Ok(builder
-        .build()
-        .map_err(|e| ClientError::Build(e.to_string()))?)
+    Ok(crate::http::client::reqwest_client(options)?)
 }
 
 fn create_raw(path: &Path, upstream: &str) -> Result<std::fs::File, ProxyError> {
