@@ -75,10 +75,26 @@ pub async fn run(args: RunArgs, env: &Environment, out: Out, mut err: Out) -> Ou
     match crate::run::execute(plan, interrupt, Box::new(fanout)).await {
         Ok(report) => crate::run::outcome(&report),
         Err(e) => {
-            let _ = writeln!(err, "error: {e}");
+            let _ = writeln!(err, "error: {}", error_chain(&e));
             Outcome::EndpointOrHarness
         }
     }
+}
+
+/// An error with every cause under it: `failed to write `r.json`: Is a directory (os error 21)`.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let part = cause.to_string();
+        // Some errors repeat their source in their own message; say it once.
+        if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// `scimreplay list`.

@@ -13,6 +13,7 @@ pub mod manual;
 pub mod output;
 mod record;
 pub mod record_args;
+mod report_paths;
 mod resolve;
 mod sweep;
 

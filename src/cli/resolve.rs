@@ -79,6 +79,14 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
         return Err(InputError("error: --jobs must be at least 1".into()));
     }
     let timeout = timeout(args.timeout)?;
+    if !args.dry_run {
+        super::report_paths::check(&[
+            ("--json", args.json.as_ref()),
+            ("--junit", args.junit.as_ref()),
+            ("--markdown", args.markdown.as_ref()),
+            ("--findings", args.findings.as_ref()),
+        ])?;
+    }
     let color = env.color(args.color);
     let scenarios = scenarios(&args.select, color)?;
     let endpoint = match &args.target {

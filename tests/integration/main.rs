@@ -6,6 +6,7 @@ mod support;
 mod catalogue;
 mod checks;
 mod cli;
+mod diagnosis;
 mod exit_codes;
 mod faults;
 mod foreign;
