@@ -83,13 +83,18 @@ pub fn causes(scenarios: &[ScenarioResult]) -> Vec<Cause> {
     let mut order: Vec<String> = Vec::new();
     let mut by_id: HashMap<String, Cause> = HashMap::new();
     for scenario in scenarios {
-        for step in &scenario.steps {
+        for (index, step) in scenario.steps.iter().enumerate() {
             let Some(id) = &step.cause else { continue };
             let at = StepRef {
                 scenario: scenario.name.clone(),
                 step: step.id.clone(),
             };
-            let cleared = scenario.rerun.as_ref().is_some_and(|r| r.cleared);
+            // Only a failure that went away when its scenario ran alone shows only under
+            // concurrency; another failure of the same scenario that came back does not.
+            let cleared = scenario
+                .rerun
+                .as_ref()
+                .is_some_and(|r| r.cleared && r.passed_alone(index));
             match by_id.get_mut(id) {
                 Some(cause) => {
                     cause.failures.push(at);

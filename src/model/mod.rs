@@ -117,6 +117,18 @@ pub struct Rerun {
     pub statuses: Vec<StepStatus>,
 }
 
+impl Rerun {
+    /// True when step `index` passed (or only warned) when its scenario ran alone.
+    pub fn passed_alone(&self, index: usize) -> bool {
+        self.statuses.get(index).is_some_and(|s| {
+            matches!(
+                s,
+                StepStatus::Passed | StepStatus::Warned | StepStatus::Drift
+            )
+        })
+    }
+}
+
 impl ScenarioResult {
     /// The worst status of its steps.
     pub fn status(&self) -> StepStatus {

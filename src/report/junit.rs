@@ -50,6 +50,14 @@ fn scenario_suite(report: &RunReport, scenario: &ScenarioResult) -> TestSuite {
         Property::new("baseline", &report.baseline),
         Property::new("snapshot", snapshot),
     ]);
+    if let Some(rerun) = &scenario.rerun {
+        let what = if rerun.cleared {
+            "passed alone: only under concurrency"
+        } else {
+            "failed again alone"
+        };
+        suite.add_property(Property::new("rerun", what));
+    }
     for step in &scenario.steps {
         suite.add_test_case(step_case(report, scenario, step));
     }
@@ -128,10 +136,16 @@ fn step_status(report: &RunReport, scenario: &ScenarioResult, step: &StepResult)
         )));
         return status;
     }
-    let cause = step
-        .cause
-        .as_deref()
-        .map_or(String::new(), |c| format!("[{c}] "));
+    let cause = step.cause.as_deref().map_or(String::new(), |c| {
+        // The label travels with every failure of such a cause: a CI page shows one message.
+        let concurrency = by_id(report, c)
+            .filter(|c| c.only_under_concurrency)
+            .map_or(
+                "",
+                |_| " only under concurrency (passed when run again alone)",
+            );
+        format!("[{c}]{concurrency} ")
+    });
     match step.status {
         StepStatus::Passed | StepStatus::Warned => TestCaseStatus::success(),
         StepStatus::Failed => {

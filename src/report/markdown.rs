@@ -152,12 +152,20 @@ fn attention_section(out: &mut String, report: &RunReport) {
                 (None, None) => st.id.clone(),
             })
             .collect();
+        let status = match &sc.rerun {
+            Some(r) if r.cleared => format!(
+                "{} (passed alone: only under concurrency)",
+                sc.status().label()
+            ),
+            Some(_) => format!("{} (failed again alone)", sc.status().label()),
+            None => sc.status().label().to_string(),
+        };
         let _ = writeln!(
             out,
             "| `{}` | {} | {} | {} | {} |",
             code(&sc.name),
             sc.dialect,
-            sc.status().label(),
+            status,
             cell(&steps.join(", ")),
             cell(&sc.summary)
         );

@@ -142,14 +142,6 @@ impl<W: Write> TerminalReporter<W> {
         if after_block {
             out.push('\n');
         }
-        if let Some(rerun) = &scenario.rerun {
-            let line = if rerun.cleared {
-                "run again alone: passed (the failure shows only under concurrency)"
-            } else {
-                "run again alone: failed again"
-            };
-            out.push_str(&format!("      {} {}\n", s.dim("RERUN"), s.dim(line)));
-        }
         out
     }
 
@@ -169,6 +161,7 @@ impl<W: Write> TerminalReporter<W> {
         } else {
             Bodies::Short
         };
+        out.push_str(&rerun_lines(report, s));
         out.push_str(&causes::section(report, s, bodies));
         let notes = snapshot_notes(report, s);
         if !notes.is_empty() {
@@ -198,6 +191,35 @@ impl<W: Write> TerminalReporter<W> {
         }
         out
     }
+}
+
+/// What running the scenarios that failed with a 5xx or a timeout again alone showed: they
+/// ran after their first result was printed, so it is said here, once per scenario.
+fn rerun_lines(report: &RunReport, s: Styles) -> String {
+    let mut out = String::new();
+    for scenario in &report.scenarios {
+        let Some(rerun) = &scenario.rerun else {
+            continue;
+        };
+        let all_passed = (0..rerun.statuses.len()).all(|i| rerun.passed_alone(i));
+        let what = if rerun.cleared && all_passed {
+            "passed when run again alone: its failure shows only under concurrency"
+        } else if rerun.cleared {
+            "run again alone: the 5xx or timeout did not come back (only under concurrency), \
+             other steps still fail"
+        } else {
+            "failed again when run alone: not a concurrency effect"
+        };
+        out.push_str(&format!(
+            "  {} {} {what}\n",
+            s.dim("RERUN"),
+            s.bold(&scenario.name)
+        ));
+    }
+    if !out.is_empty() {
+        out.insert(0, '\n');
+    }
+    out
 }
 
 /// One line for a step that did not pass: its status, id and the cause it belongs to.

@@ -6,6 +6,7 @@ pub mod guard;
 pub mod interrupt;
 pub mod ledger;
 pub mod preflight;
+pub mod rerun;
 pub mod runner;
 pub mod snapshots;
 pub mod track;

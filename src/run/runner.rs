@@ -45,13 +45,15 @@ pub async fn run_all(
 ) -> (Vec<ScenarioResult>, CleanupReport) {
     let permits = Arc::new(Semaphore::new(jobs.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
-    for (index, scenario) in scenarios.into_iter().enumerate() {
+    // Kept for the reruns at the end (only the few that fail with a 5xx or a timeout).
+    let originals: Vec<Arc<Scenario>> = scenarios.into_iter().map(Arc::new).collect();
+    for (index, scenario) in originals.iter().cloned().enumerate() {
         let shared = Arc::clone(&shared);
         let permits = Arc::clone(&permits);
         let events = events.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.ok();
-            let (result, cleanup) = run_scenario(&scenario, &shared, &events).await;
+            let (result, cleanup) = run_scenario(&scenario, &shared, &events, true).await;
             let _ = events.send(RunEvent::ScenarioFinished(Arc::new(result.clone())));
             (index, result, cleanup)
         });
@@ -77,6 +79,15 @@ pub async fn run_all(
             }
         }
     }
+    results.sort_by_key(|(i, _)| *i);
+    rerun_alone(
+        &mut results,
+        &originals,
+        &shared,
+        &events,
+        &mut cleanup_report,
+    )
+    .await;
     // Anything still outstanding (a crashed scenario) is cleaned up here; what a scenario's
     // own cleanup already tried and reported is not tried, nor reported, twice.
     let leftovers: Vec<String> = shared
@@ -101,18 +112,58 @@ pub async fn run_all(
     if cleanup_report.left_behind.is_empty() {
         let _ = shared.ledger.append(&Entry::Closed);
     }
-    results.sort_by_key(|(i, _)| *i);
     (
         results.into_iter().map(|(_, r)| r).collect(),
         cleanup_report,
     )
 }
 
-/// Runs one scenario's steps in order, compares its snapshot, deletes what it created.
+/// Runs each scenario that failed with a 5xx or a timeout once more, alone (one at a time,
+/// nothing else in flight), and records on its result what that showed. Its snapshot is not
+/// compared again: the first run's transcript is the one reported.
+async fn rerun_alone(
+    results: &mut [(usize, ScenarioResult)],
+    originals: &[Arc<Scenario>],
+    shared: &Shared,
+    events: &mpsc::UnboundedSender<RunEvent>,
+    cleanup_report: &mut CleanupReport,
+) {
+    let wanted: Vec<usize> = results
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, r))| super::rerun::wanted(r))
+        .map(|(at, _)| at)
+        .collect();
+    if wanted.is_empty() || shared.interrupt.stopping() {
+        return;
+    }
+    let _ = events.send(RunEvent::Notice(format!(
+        "running {} again alone: {} with a 5xx or a timeout, which may depend on concurrency",
+        crate::report::detail::plural(wanted.len(), "scenario", "scenarios"),
+        if wanted.len() == 1 {
+            "it failed"
+        } else {
+            "they failed"
+        },
+    )));
+    for at in wanted {
+        if shared.interrupt.stopping() {
+            break;
+        }
+        let (index, result) = &mut results[at];
+        let (again, part) = run_scenario(&originals[*index], shared, events, false).await;
+        cleanup::merge(cleanup_report, part);
+        result.rerun = Some(super::rerun::outcome(&again));
+    }
+}
+
+/// Runs one scenario's steps in order, compares its snapshot (when `compare`), deletes what
+/// it created.
 async fn run_scenario(
     scenario: &Scenario,
     shared: &Shared,
     events: &mpsc::UnboundedSender<RunEvent>,
+    compare: bool,
 ) -> (ScenarioResult, CleanupReport) {
     let started = Instant::now();
     let mut run = ScenarioRun::new(scenario, shared, events);
@@ -120,7 +171,15 @@ async fn run_scenario(
     for step in &scenario.steps {
         steps.push(run.step(step).await);
     }
-    let snapshot = run.compare_snapshot(&mut steps);
+    let snapshot = if compare {
+        run.compare_snapshot(&mut steps)
+    } else {
+        SnapshotResult {
+            state: SnapshotState::Skipped,
+            path: None,
+            pending: None,
+        }
+    };
     let cleanup = run.clean_up().await;
     let mut result = ScenarioResult {
         name: scenario.name.clone(),

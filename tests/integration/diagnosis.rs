@@ -305,3 +305,188 @@ async fn every_report_of_an_interrupted_run_says_interrupted() {
         "JUnit:\n{junit}"
     );
 }
+
+/// An endpoint that answers 500 `database is locked` to a request that overlapped another
+/// one, and an empty ListResponse otherwise (each request is held a moment, so two
+/// scenarios started together always overlap); its base URL.
+async fn locks_under_concurrency(always: bool) -> String {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let arrivals = Arc::new(AtomicUsize::new(0));
+    let handler = move || {
+        let (in_flight, arrivals) = (Arc::clone(&in_flight), Arc::clone(&arrivals));
+        async move {
+            // Overlapped: another request was in flight when this one came, or came while
+            // this one was held.
+            let earlier = in_flight.fetch_add(1, Ordering::SeqCst) > 0;
+            let arrived = arrivals.fetch_add(1, Ordering::SeqCst) + 1;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let overlapped = earlier || arrivals.load(Ordering::SeqCst) > arrived;
+            in_flight.fetch_sub(1, Ordering::SeqCst);
+            if overlapped || always {
+                (
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    [("content-type", "application/scim+json")],
+                    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                        "status": "500", "detail": "database is locked"})
+                    .to_string(),
+                )
+            } else {
+                (
+                    axum::http::StatusCode::OK,
+                    [("content-type", "application/scim+json")],
+                    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                        "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": []})
+                    .to_string(),
+                )
+            }
+        }
+    };
+    let app = axum::Router::new().route("/scim/Users", axum::routing::get(handler));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/scim", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    url
+}
+
+/// Two scenarios that each send one matching query.
+fn two_queries(dir: &TempDir) -> std::path::PathBuf {
+    for name in ["query-a", "query-b"] {
+        dir.write(
+            &format!("scenarios/{name}.json"),
+            &json!({"name": name, "summary": "a matching query", "dialect": "any",
+                "steps": [{"id": "match", "request": {"method": "GET", "path": "/Users",
+                    "query": {"filter": "userName eq \"{{run.prefix}}nobody\""}},
+                    "expect": {"status": 200, "checks": ["scim.list-response"]}}]})
+            .to_string(),
+        );
+    }
+    dir.path().join("scenarios")
+}
+
+async fn concurrency_run(
+    target: &str,
+    dir: &TempDir,
+) -> (crate::support::CliRun, Value, String, String) {
+    let scenarios = two_queries(dir);
+    let (json_path, md_path, junit_path) = (
+        dir.path().join("r.json"),
+        dir.path().join("r.md"),
+        dir.path().join("r.xml"),
+    );
+    let state = dir.path().join("state");
+    let run = run_file(
+        target,
+        scenarios.to_str().unwrap(),
+        &[
+            "--no-preflight",
+            "--no-snapshots",
+            "--jobs",
+            "2",
+            "--state-dir",
+            state.to_str().unwrap(),
+            "--json",
+            json_path.to_str().unwrap(),
+            "--markdown",
+            md_path.to_str().unwrap(),
+            "--junit",
+            junit_path.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let md = std::fs::read_to_string(&md_path).unwrap();
+    let junit = std::fs::read_to_string(&junit_path).unwrap();
+    (run, json, md, junit)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_500_that_only_happens_when_requests_overlap_is_labelled_only_under_concurrency() {
+    let target = locks_under_concurrency(false).await;
+    let dir = TempDir::new("concurrency");
+    let (run, json, md, junit) = concurrency_run(&target, &dir).await;
+    // Entra sends requests concurrently: it stays a finding.
+    assert_eq!(run.outcome.code(), 1, "{}", run.stdout);
+    let causes = json["causes"].as_array().unwrap();
+    assert_eq!(causes.len(), 1, "one cause: {causes:#?}");
+    assert_eq!(causes[0]["only_under_concurrency"], true, "{:#}", causes[0]);
+    assert!(
+        causes[0]["answered"]
+            .as_str()
+            .unwrap()
+            .contains("database is locked")
+    );
+    for scenario in json["scenarios"].as_array().unwrap() {
+        assert_eq!(scenario["rerun"]["cleared"], true, "{scenario:#}");
+        assert_eq!(
+            scenario["steps"][0]["status"], "failed",
+            "the first run is reported"
+        );
+    }
+    assert!(
+        run.stdout.contains("only under concurrency")
+            && run.stdout.contains("query-a passed when run again alone"),
+        "terminal:\n{}",
+        run.stdout
+    );
+    assert!(md.contains("only under concurrency"), "Markdown:\n{md}");
+    assert!(junit.contains("only under concurrency"), "JUnit:\n{junit}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_500_that_comes_back_alone_is_not_a_concurrency_effect() {
+    let target = locks_under_concurrency(true).await;
+    let dir = TempDir::new("no-concurrency");
+    let (run, json, md, junit) = concurrency_run(&target, &dir).await;
+    assert_eq!(run.outcome.code(), 1, "{}", run.stdout);
+    let causes = json["causes"].as_array().unwrap();
+    assert_eq!(causes.len(), 1, "{causes:#?}");
+    assert!(
+        causes[0].get("only_under_concurrency").is_none(),
+        "{:#}",
+        causes[0]
+    );
+    for scenario in json["scenarios"].as_array().unwrap() {
+        assert_eq!(scenario["rerun"]["cleared"], false, "{scenario:#}");
+    }
+    assert!(run.stdout.contains("failed again"), "{}", run.stdout);
+    assert!(
+        !run.stdout.contains("only under concurrency"),
+        "{}",
+        run.stdout
+    );
+    assert!(!md.contains("only under concurrency") && !junit.contains("only under concurrency"));
+}
+
+#[tokio::test]
+async fn a_failure_that_is_not_a_5xx_or_a_timeout_is_not_run_again() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400))
+        .mount(&server)
+        .await;
+    let dir = TempDir::new("no-rerun");
+    let scenario = dir.write("s.json", &refused_create().to_string());
+    let state = dir.path().join("state");
+    let run = run_file(
+        &server.uri(),
+        scenario.to_str().unwrap(),
+        &[
+            "--no-preflight",
+            "--no-snapshots",
+            "--state-dir",
+            state.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(run.outcome.code(), 1, "{}", run.stdout);
+    assert_eq!(
+        server.received_requests().await.unwrap().len(),
+        1,
+        "sent once"
+    );
+    assert!(!run.stdout.contains("again alone"), "{}", run.stdout);
+}
