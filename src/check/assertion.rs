@@ -61,6 +61,7 @@ pub fn describe_predicate(predicate: &Predicate) -> String {
         Predicate::Length(n) => format!("length {n}"),
         Predicate::Contains(v) => format!("contains {}", short(v)),
         Predicate::NotContains(v) => format!("does not contain {}", short(v)),
+        Predicate::SameAs { step, .. } => format!("unchanged since {step}"),
     }
 }
 
@@ -87,6 +88,15 @@ fn expected_text(predicate: &Predicate) -> String {
         Predicate::Length(n) => format!("an array of {n} element{}", plural(*n)),
         Predicate::Contains(v) => format!("an array with an element matching {}", compact(v)),
         Predicate::NotContains(v) => format!("no element matching {}", compact(v)),
+        Predicate::SameAs {
+            step,
+            before: Some(Value::Null),
+        } => format!("absent, as {step} read it"),
+        Predicate::SameAs {
+            step,
+            before: Some(v),
+        } => format!("{}, as {step} read it", compact(v)),
+        Predicate::SameAs { step, before: None } => format!("the value {step} read"),
     }
 }
 
@@ -101,6 +111,10 @@ fn judge(predicate: &Predicate, lookup: &Lookup<'_>, asked: &str) -> (bool, Stri
                     | Predicate::Absent
                     | Predicate::NotContains(_)
                     | Predicate::NotEquals(_)
+                    | Predicate::SameAs {
+                        before: Some(Value::Null),
+                        ..
+                    }
             );
             return (passes, describe_missing(lookup));
         }
@@ -126,6 +140,14 @@ fn judge(predicate: &Predicate, lookup: &Lookup<'_>, asked: &str) -> (bool, Stri
             Value::Array(a) => !a.iter().any(|e| element_matches(e, wanted)),
             _ => false,
         },
+        Predicate::SameAs {
+            before: Some(before),
+            ..
+        } => json_equal(value, before) || (value.is_null() && before.is_null()),
+        // The runner sets what the earlier step read; unset, it had no JSON answer.
+        Predicate::SameAs { step, before: None } => {
+            return (false, format!("not evaluated: {step} has no JSON answer"));
+        }
     };
     let mut actual = describe_found(predicate, value);
     // Say so when the body spells a key differently from the scenario.

@@ -2,6 +2,7 @@
 
 pub mod cleanup;
 pub mod clock;
+pub mod follow;
 pub mod guard;
 pub mod interrupt;
 pub mod ledger;

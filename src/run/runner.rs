@@ -208,6 +208,10 @@ struct ScenarioRun<'a> {
     created: Vec<String>,
     /// Creates the ledger could not record (no usable id, no answer), found by no lookup.
     unrecorded: Vec<LeftBehind>,
+    /// The JSON answers of the steps so far, by step id (for `same_as`).
+    answers: std::collections::HashMap<String, serde_json::Value>,
+    /// The last write with the run's token and what it got back.
+    last_write: Option<super::follow::LastWrite>,
 }
 
 impl<'a> ScenarioRun<'a> {
@@ -236,6 +240,8 @@ impl<'a> ScenarioRun<'a> {
             setup_problem,
             created: Vec::new(),
             unrecorded: Vec::new(),
+            answers: std::collections::HashMap::new(),
+            last_write: None,
         }
     }
 
@@ -247,7 +253,7 @@ impl<'a> ScenarioRun<'a> {
         if self.shared.interrupt.stopping() {
             return skipped(step, "the run was interrupted before this step".into());
         }
-        let (spec, expect) = match render_step(step, &mut self.ctx) {
+        let (spec, mut expect) = match render_step(step, &mut self.ctx) {
             Ok(rendered) => rendered,
             Err(RenderError::Missing { name }) => {
                 let why = format!(
@@ -257,6 +263,8 @@ impl<'a> ScenarioRun<'a> {
             }
             Err(e) => return skipped(step, e.to_string()),
         };
+        super::follow::resolve_same_as(&mut expect, &self.answers);
+        let (method, auth) = (spec.method, spec.auth);
         let request = outgoing(spec);
         let Some(exchange) = self.exchange(&request).await else {
             let why = "the run was interrupted while this request was in flight; its answer was \
@@ -278,7 +286,16 @@ impl<'a> ScenarioRun<'a> {
             // The fault already explains why nothing could be captured.
             missing.clear();
         }
-        judged(step, &expect, exchange, self.shared.strict, missing)
+        if let Some(body) = exchange.response.as_ref().and_then(|r| r.json.clone()) {
+            self.answers.insert(step.id.clone(), body);
+        }
+        let write = super::follow::LastWrite::of(method, auth, &exchange);
+        let mut result = judged(step, &expect, exchange, self.shared.strict, missing);
+        super::follow::after_refused_write(&mut result, self.last_write.as_ref());
+        if write.is_some() {
+            self.last_write = write;
+        }
+        result
     }
 
     /// Records what the request created or removed. A create the endpoint answered without an

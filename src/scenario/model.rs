@@ -322,6 +322,15 @@ pub enum Predicate {
     Contains(Value),
     /// An array with no element equal to (or, for objects, containing) this value.
     NotContains(Value),
+    /// Equal to the value at the same pointer in the response of the named earlier step
+    /// (absent in both counts as equal): a value that must not have changed since that read,
+    /// e.g. across requests the endpoint must refuse. The runner resolves it before checking.
+    SameAs {
+        step: String,
+        /// What that step read at the pointer (`null` when absent); set by the runner.
+        #[serde(skip)]
+        before: Option<Value>,
+    },
 }
 
 /// JSON value types for `type` assertions.

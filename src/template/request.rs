@@ -68,6 +68,7 @@ fn render_assertion(a: &JsonAssertion, ctx: &mut Context) -> Result<JsonAssertio
         ),
         Predicate::Contains(v) => Predicate::Contains(render_value(v, ctx)?),
         Predicate::NotContains(v) => Predicate::NotContains(render_value(v, ctx)?),
+        p @ Predicate::SameAs { .. } => p.clone(),
         other @ (Predicate::Exists(_)
         | Predicate::Absent
         | Predicate::Type(_)

@@ -490,3 +490,273 @@ async fn a_failure_that_is_not_a_5xx_or_a_timeout_is_not_run_again() {
     );
     assert!(!run.stdout.contains("again alone"), "{}", run.stdout);
 }
+
+/// How the auth test endpoint treats a PATCH without valid credentials.
+#[derive(Clone, Copy, PartialEq)]
+enum Unauthorised {
+    /// 401, nothing changes.
+    Refused,
+    /// 200, and the change is applied.
+    Accepted,
+    /// 401, but the change is applied anyway.
+    RefusedButApplied,
+}
+
+/// A small stateful SCIM endpoint for `auth-rejected-write`: one user store; `store_display`
+/// off drops `displayName` on create (an endpoint that does not keep every attribute).
+async fn auth_endpoint(unauthorised: Unauthorised, store_display: bool) -> String {
+    use axum::extract::{Path, State};
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    type Store = Arc<Mutex<HashMap<String, Value>>>;
+    fn authorised(headers: &HeaderMap) -> bool {
+        headers.get("authorization").and_then(|v| v.to_str().ok())
+            == Some(&format!("Bearer {TOKEN}"))
+    }
+    fn scim(status: StatusCode, body: Value) -> axum::response::Response {
+        (
+            status,
+            [("content-type", "application/scim+json")],
+            body.to_string(),
+        )
+            .into_response()
+    }
+    fn denied() -> axum::response::Response {
+        scim(
+            StatusCode::UNAUTHORIZED,
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                "status": "401", "detail": "no valid token"}),
+        )
+    }
+    let store: Store = Arc::default();
+    let create = move |State(store): State<Store>, headers: HeaderMap, body: String| async move {
+        if !authorised(&headers) {
+            return denied();
+        }
+        let mut user: Value = serde_json::from_str(&body).unwrap_or_default();
+        let id = uuid::Uuid::new_v4().to_string();
+        user["id"] = json!(id);
+        if !store_display {
+            user.as_object_mut().unwrap().remove("displayName");
+        }
+        store.lock().unwrap().insert(id, user.clone());
+        scim(StatusCode::CREATED, user)
+    };
+    let read = |State(store): State<Store>, headers: HeaderMap, Path(id): Path<String>| async move {
+        if !authorised(&headers) {
+            return denied();
+        }
+        match store.lock().unwrap().get(&id) {
+            Some(user) => scim(StatusCode::OK, user.clone()),
+            None => scim(StatusCode::NOT_FOUND, json!({"status": "404"})),
+        }
+    };
+    let patch = move |State(store): State<Store>,
+                      headers: HeaderMap,
+                      Path(id): Path<String>,
+                      body: String| async move {
+        let ok = authorised(&headers);
+        if !ok && unauthorised == Unauthorised::Refused {
+            return denied();
+        }
+        let body: Value = serde_json::from_str(&body).unwrap_or_default();
+        let mut users = store.lock().unwrap();
+        let Some(user) = users.get_mut(&id) else {
+            return scim(StatusCode::NOT_FOUND, json!({"status": "404"}));
+        };
+        for op in body["Operations"].as_array().into_iter().flatten() {
+            if let Some(path) = op["path"].as_str() {
+                user[path] = op["value"].clone();
+            }
+        }
+        if !ok && unauthorised == Unauthorised::RefusedButApplied {
+            return denied();
+        }
+        scim(StatusCode::OK, user.clone())
+    };
+    let delete = |State(store): State<Store>, headers: HeaderMap, Path(id): Path<String>| async move {
+        if !authorised(&headers) {
+            return denied();
+        }
+        store.lock().unwrap().remove(&id);
+        StatusCode::NO_CONTENT.into_response()
+    };
+    let list = |headers: HeaderMap| async move {
+        if !authorised(&headers) {
+            return denied();
+        }
+        scim(
+            StatusCode::OK,
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": []}),
+        )
+    };
+    let app = axum::Router::new()
+        .route("/scim/Users", axum::routing::post(create).get(list))
+        .route(
+            "/scim/Users/{id}",
+            axum::routing::get(read).patch(patch).delete(delete),
+        )
+        .with_state(store);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/scim", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    url
+}
+
+/// `auth-rejected-write` from the catalogue against `target`: the CLI result and JSON report.
+async fn auth_write_run(target: &str) -> (crate::support::CliRun, Value) {
+    let dir = TempDir::new("auth-write");
+    let report = dir.path().join("r.json");
+    let run = catalogue_run(
+        target,
+        &dir,
+        &[
+            "--no-preflight",
+            "-s",
+            "auth-rejected-write",
+            "--json",
+            report.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let json = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    (run, json)
+}
+
+fn step_of<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["scenarios"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn correct_401s_and_an_attribute_never_stored_are_no_security_finding() {
+    let target = auth_endpoint(Unauthorised::Refused, false).await;
+    let (run, report) = auth_write_run(&target).await;
+    assert_eq!(run.outcome.code(), 0, "{}", run.stdout);
+    assert_eq!(step_of(&report, "verify-unchanged")["status"], "passed");
+    assert!(!run.stdout.contains("modify accounts"), "{}", run.stdout);
+}
+
+#[tokio::test]
+async fn an_unauthenticated_patch_that_succeeds_is_a_security_finding() {
+    for mode in [Unauthorised::Accepted, Unauthorised::RefusedButApplied] {
+        let target = auth_endpoint(mode, true).await;
+        let (run, report) = auth_write_run(&target).await;
+        assert_eq!(run.outcome.code(), 1, "{}", run.stdout);
+        let verify = step_of(&report, "verify-unchanged");
+        assert_eq!(verify["status"], "failed", "{verify:#}");
+        let check = verify["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["passed"] == false)
+            .unwrap();
+        assert_eq!(
+            check["check"],
+            "json /displayName unchanged since read-before"
+        );
+        assert_eq!(check["expected"], "\"Alice Smith\", as read-before read it");
+        assert_eq!(check["actual"], "\"Changed Without Token\"");
+        assert!(
+            check["impact"]
+                .as_str()
+                .unwrap()
+                .contains("modify accounts"),
+            "{check:#}"
+        );
+        let probe = step_of(&report, "patch-no-token");
+        let expected = if mode == Unauthorised::Accepted {
+            "failed"
+        } else {
+            "passed"
+        };
+        assert_eq!(probe["status"], expected, "{probe:#}");
+    }
+}
+
+/// The reference endpoint with the named fault modes, in-process; its base URL.
+async fn reference_with(faults: &str) -> scimreplay::reference::RunningServer {
+    use scimreplay::reference::{Faults, ServerConfig};
+    let config = ServerConfig {
+        faults: Faults::parse_list(faults).expect("known faults"),
+        ..ServerConfig::new(TOKEN)
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    scimreplay::reference::spawn(listener, config)
+        .await
+        .unwrap()
+}
+
+/// Every impact text of a report's failed checks.
+fn impacts(report: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    for scenario in report["scenarios"].as_array().into_iter().flatten() {
+        for step in scenario["steps"].as_array().into_iter().flatten() {
+            for check in step["checks"].as_array().into_iter().flatten() {
+                if let Some(impact) = check["impact"]
+                    .as_str()
+                    .filter(|_| check["passed"] == false)
+                {
+                    out.push(format!("{} › {}: {impact}", scenario["name"], step["id"]));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_read_after_a_refused_patch_never_says_the_patch_was_accepted() {
+    let refused = reference_with("case_sensitive_ops").await;
+    let dir = TempDir::new("refused-patch");
+    let report = dir.path().join("r.json");
+    let run = catalogue_run(
+        &refused.base_url(),
+        &dir,
+        &["-s", "user-disable-*", "--json", report.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(run.outcome.code(), 1, "{}", run.stdout);
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let texts = impacts(&json);
+    assert!(
+        texts.iter().any(|t| t.contains("was refused with 400")),
+        "{texts:#?}"
+    );
+    assert!(
+        !texts.iter().any(|t| t.contains("accepted the PATCH")),
+        "{texts:#?}"
+    );
+    assert!(!run.stdout.contains("accepted the PATCH"), "{}", run.stdout);
+
+    // The true positive: the PATCH is answered 2xx and dropped.
+    let dropped = reference_with("patch_noop").await;
+    let report = dir.path().join("r2.json");
+    let run = catalogue_run(
+        &dropped.base_url(),
+        &dir,
+        &[
+            "-s",
+            "user-disable-default",
+            "--json",
+            report.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(run.outcome.code(), 1, "{}", run.stdout);
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let texts = impacts(&json);
+    assert!(
+        texts.iter().any(|t| t.contains("accepted the PATCH")),
+        "{texts:#?}"
+    );
+}

@@ -22,6 +22,7 @@ const PREDICATES: &[&str] = &[
     "length",
     "contains",
     "not_contains",
+    "same_as",
 ];
 const ASSERTION_KEYS: &[&str] = &[
     "pointer",
@@ -37,6 +38,7 @@ const ASSERTION_KEYS: &[&str] = &[
     "length",
     "contains",
     "not_contains",
+    "same_as",
 ];
 const SEVERITIES: &[(&str, Severity)] = &[("fail", Severity::Fail), ("warn", Severity::Warn)];
 const TYPES: &[(&str, JsonType)] = &[
@@ -225,8 +227,32 @@ impl Checker {
             "type" => self
                 .choice(value, &p, "JSON type", TYPES)
                 .map(Predicate::Type),
+            "same_as" => self.same_as(value, &p, scope),
             _ => self.length(value, &p),
         }
+    }
+
+    /// `same_as` names an earlier step of the scenario.
+    fn same_as(&mut self, value: &Value, p: &str, scope: &Scope) -> Option<Predicate> {
+        let id = self.string(value, p, "the id of an earlier step")?;
+        let earlier = scope.earlier_steps();
+        if earlier.iter().any(|s| *s == id) {
+            return Some(Predicate::SameAs {
+                step: id.to_string(),
+                before: None,
+            });
+        }
+        let hint = if earlier.is_empty() {
+            "`same_as` compares with an earlier step's response; this is the first step".to_string()
+        } else {
+            format!("earlier steps: {}", earlier.join(", "))
+        };
+        self.fail(
+            p,
+            format!("`same_as` names `{id}`, which is not an earlier step"),
+            Some(hint),
+        );
+        None
     }
 
     fn absent(&mut self, value: &Value, p: &str) -> Option<Predicate> {
@@ -378,7 +404,7 @@ mod tests {
             "{ \"pointer\"",
             "assertion has no predicate",
             Some(
-                "add one of: equals, not_equals, exists, absent, matches, one_of, type, length, contains, not_contains",
+                "add one of: equals, not_equals, exists, absent, matches, one_of, type, length, contains, not_contains, same_as",
             ),
         );
         expect_error(
@@ -415,6 +441,16 @@ mod tests {
             "{{nope}}",
             "unknown variable `{{nope}}`",
             Some("define it in `vars`, or capture it in an earlier step"),
+        );
+    }
+
+    #[test]
+    fn same_as_names_an_earlier_step() {
+        expect_error(
+            &json(r#"{ "pointer": "/title", "same_as": "later" }"#),
+            "\"later\"",
+            "`same_as` names `later`, which is not an earlier step",
+            Some("`same_as` compares with an earlier step's response; this is the first step"),
         );
     }
 

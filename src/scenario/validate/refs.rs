@@ -65,6 +65,15 @@ impl Scope {
         self.current = index;
     }
 
+    /// The ids of the steps before the current one.
+    pub fn earlier_steps(&self) -> Vec<&str> {
+        self.captures
+            .iter()
+            .take(self.current)
+            .filter_map(|(id, _)| id.as_deref())
+            .collect()
+    }
+
     pub fn is_var(&self, name: &str) -> bool {
         self.vars.contains(name)
     }
