@@ -85,11 +85,19 @@ impl Cause {
 }
 
 /// The signature of a failed step, and its cause id.
+///
+/// `sent`, `answered` and `check` describe the example; `key` is what failures must share to
+/// be one cause. When the endpoint explained a refusal in words (an error status with a
+/// detail or `scimType`), those words name the defect: every request of that method it
+/// answered so is one cause, whatever the body shape or resource (a PATCH op it does not
+/// know is refused for every attribute alike). Otherwise the key is the method, the
+/// resource and the failed check, with ids, run names and values normalized.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Signature {
     pub sent: String,
     pub answered: String,
     pub check: String,
+    pub key: String,
 }
 
 impl Signature {
@@ -99,13 +107,14 @@ impl Signature {
             sent: exchange.map_or_else(|| "nothing sent".into(), |e| sent_shape(&e.request)),
             answered: exchange.map_or_else(|| "no answer".into(), answered_shape),
             check: check.map_or_else(|| "transport".into(), |c| c.check.clone()),
+            key: key(exchange, check),
         }
     }
 
-    /// `c-` and 8 hex digits of FNV-1a over the three parts: stable across runs and builds.
+    /// `c-` and 8 hex digits of FNV-1a over the key: stable across runs and builds.
     pub fn id(&self) -> String {
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        for part in [&self.sent, &self.answered, &self.check] {
+        for part in [&self.key] {
             for byte in part.bytes().chain(std::iter::once(0)) {
                 hash ^= u64::from(byte);
                 hash = hash.wrapping_mul(0x0100_0000_01b3);
@@ -113,6 +122,60 @@ impl Signature {
         }
         format!("c-{:08x}", hash >> 32)
     }
+}
+
+/// What failures must share to be one cause (see [`Signature`]).
+fn key(exchange: Option<&Exchange>, check: Option<&CheckOutcome>) -> String {
+    let Some(exchange) = exchange else {
+        return "nothing sent".into();
+    };
+    let request = &exchange.request;
+    let token = if no_token(request) {
+        " without token"
+    } else {
+        ""
+    };
+    let method = format!("{}{token}", request.method.to_ascii_uppercase());
+    let Some(response) = &exchange.response else {
+        return format!("{method} → {}", answered_shape(exchange));
+    };
+    let json = response.json.as_ref();
+    let scim_type = json
+        .and_then(|j| j.get("scimType"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let detail = json
+        .and_then(|j| j.get("detail"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    if response.status >= 400 && !(scim_type.is_empty() && detail.trim().is_empty()) {
+        return format!(
+            "{method} → {} {} {}",
+            response.status,
+            coarse(scim_type),
+            coarse(detail)
+        );
+    }
+    let resource = resource_kind(&request.path);
+    let check = check.map_or_else(|| "transport".to_string(), |c| coarse(&c.check));
+    format!("{method} {resource} → {} {check}", response.status)
+}
+
+/// `Users`, `Groups`, `Schemas`…: the collection a path addresses.
+fn resource_kind(path: &str) -> &str {
+    let path = path.split('?').next().unwrap_or_default();
+    path.split('/').find(|s| !s.is_empty()).unwrap_or("(root)")
+}
+
+static QUOTED_ANY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"`[^`]*`|"[^"]*"|'[^']*'"#).expect("valid regex"));
+
+/// [`normalize_detail`] with quoted names and values replaced too: `unknown op `Add`` and
+/// `unknown op `Replace`` are one defect.
+fn coarse(text: &str) -> String {
+    QUOTED_ANY
+        .replace_all(&normalize_detail(text), "'…'")
+        .into_owned()
 }
 
 static UUID: LazyLock<Regex> = LazyLock::new(|| {
@@ -394,9 +457,10 @@ mod tests {
             sent: "POST /Users {userName}".into(),
             answered: "400".into(),
             check: "status".into(),
+            key: "POST Users → 400 status".into(),
         };
         let mut two = one.clone();
-        two.check = "json /active".into();
+        two.key = "GET Users → 200 json /active".into();
         assert_eq!(one.id(), one.clone().id());
         assert_ne!(one.id(), two.id());
         assert!(

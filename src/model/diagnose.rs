@@ -37,7 +37,13 @@ pub fn mark_scenario(scenario: &mut ScenarioResult) {
                         continue;
                     }
                 }
-                let id = signature(step).id();
+                // After a refused write, the read's value checks only repeat that refusal;
+                // what else failed on it is the read's own cause.
+                let id = match &refused_write {
+                    Some(_) => own_signature(step),
+                    None => signature(step),
+                }
+                .id();
                 if step.status != StepStatus::Warned {
                     if step.exchange.as_ref().is_some_and(refused_write_exchange) {
                         refused_write = Some(id.clone());
@@ -56,15 +62,29 @@ pub fn signature(step: &StepResult) -> Signature {
     Signature::of(step.exchange.as_ref(), step.failed_checks().next())
 }
 
+/// The signature of a step's first failed check that is not a value check (a read after a
+/// refused write), or of its first failed check when all are.
+fn own_signature(step: &StepResult) -> Signature {
+    let own = step.failed_checks().find(|c| !value_check(&c.check));
+    Signature::of(step.exchange.as_ref(), own.or(step.failed_checks().next()))
+}
+
+fn value_check(check: &str) -> bool {
+    check == "status"
+        || check.starts_with("json ")
+        || check.starts_with("capture ")
+        || check == "entra.single-match"
+        || check == "entra.empty-list"
+}
+
 /// A read (GET) whose failed checks are all status or JSON-value checks.
 fn only_value_checks_failed(step: &StepResult) -> bool {
     let read = step
         .exchange
         .as_ref()
         .is_some_and(|e| e.request.method.eq_ignore_ascii_case("GET") && e.fault.is_none());
-    read && step.failed_checks().all(|c| {
-        c.check == "status" || c.check.starts_with("json ") || c.check.starts_with("capture ")
-    })
+    // Matching checks depend on the data too: a match after a refused rename finds nothing.
+    read && step.failed_checks().all(|c| value_check(&c.check))
 }
 
 /// A write the endpoint did not carry out: a 4xx/5xx answer or no answer.
@@ -97,6 +117,8 @@ pub fn causes(scenarios: &[ScenarioResult]) -> Vec<Cause> {
                 .is_some_and(|r| r.cleared && r.passed_alone(index));
             match by_id.get_mut(id) {
                 Some(cause) => {
+                    // A cause is as serious as the worst of its failures.
+                    cause.rank = cause.rank.min(rank(step));
                     cause.failures.push(at);
                     cause.only_under_concurrency &= cleared;
                 }
@@ -149,8 +171,13 @@ pub fn causes(scenarios: &[ScenarioResult]) -> Vec<Cause> {
 }
 
 fn new_cause(id: &str, step: &StepResult, at: StepRef) -> Cause {
-    let signature = signature(step);
-    let first = step.failed_checks().next();
+    // The check the id was made from: the first failed one, or the read's own after a
+    // refused write.
+    let first = step
+        .failed_checks()
+        .find(|c| Signature::of(step.exchange.as_ref(), Some(c)).id() == id)
+        .or_else(|| step.failed_checks().next());
+    let signature = Signature::of(step.exchange.as_ref(), first);
     let fault = step.exchange.as_ref().and_then(|e| e.fault.as_ref());
     let impact = first.and_then(|c| c.impact.clone()).or_else(|| {
         fault.map(|f| format!("Entra logs the same failure as {}", f.kind.entra_code()))

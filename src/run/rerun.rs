@@ -6,6 +6,10 @@
 use crate::http::exchange::FaultKind;
 use crate::model::{Rerun, ScenarioResult, StepResult, StepStatus};
 
+/// Scenarios run again alone at most: an endpoint that fails nearly everything with a 5xx
+/// is not racing, and rerunning the whole catalogue one by one would double a long run.
+pub const MAX_RERUNS: usize = 10;
+
 /// True when a step failed with a server error (5xx) or a timeout.
 pub fn overload_failure(step: &StepResult) -> bool {
     if !matches!(step.status, StepStatus::Failed | StepStatus::Errored) {

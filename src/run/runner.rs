@@ -137,16 +137,25 @@ async fn rerun_alone(
     if wanted.is_empty() || shared.interrupt.stopping() {
         return;
     }
+    let max = super::rerun::MAX_RERUNS;
+    let plural = crate::report::detail::plural;
     let _ = events.send(RunEvent::Notice(format!(
         "running {} again alone: {} with a 5xx or a timeout, which may depend on concurrency",
-        crate::report::detail::plural(wanted.len(), "scenario", "scenarios"),
+        plural(wanted.len().min(max), "scenario", "scenarios"),
         if wanted.len() == 1 {
             "it failed"
         } else {
             "they failed"
         },
     )));
-    for at in wanted {
+    if wanted.len() > max {
+        // An endpoint that fails nearly everything is not racing; a sample tells.
+        let _ = events.send(RunEvent::Notice(format!(
+            "{} that failed the same way not run again (at most {max} are)",
+            plural(wanted.len() - max, "more scenario", "more scenarios"),
+        )));
+    }
+    for at in wanted.into_iter().take(max) {
         if shared.interrupt.stopping() {
             break;
         }

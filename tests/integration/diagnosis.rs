@@ -760,3 +760,105 @@ async fn a_read_after_a_refused_patch_never_says_the_patch_was_accepted() {
         "{texts:#?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_faults_at_once_show_one_cause_per_fault_with_their_counts() {
+    let server =
+        reference_with("filter_miss_404,case_sensitive_ops,members_not_excluded,manager_as_string")
+            .await;
+    let dir = TempDir::new("faults");
+    let report = dir.path().join("r.json");
+    let run = catalogue_run(
+        &server.base_url(),
+        &dir,
+        &["--json", report.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(run.outcome.code(), 1, "{}", run.stdout);
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let causes: Vec<&Value> = json["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["rank"] != "warning")
+        .collect();
+    let summary: Vec<String> = causes
+        .iter()
+        .map(|c| format!("{} | {} | {}", c["sent"], c["answered"], c["check"]))
+        .collect();
+    let of = |what: &dyn Fn(&Value) -> bool| causes.iter().filter(|c| what(c)).count();
+    let answered = |c: &Value, text: &str| c["answered"].as_str().unwrap().contains(text);
+    assert_eq!(
+        of(&|c| answered(c, "no resource matches the filter")),
+        1,
+        "{summary:#?}"
+    );
+    assert_eq!(of(&|c| answered(c, "unknown op")), 1, "{summary:#?}");
+    assert_eq!(
+        of(&|c| c["check"] == "entra.members-excluded"),
+        1,
+        "{summary:#?}"
+    );
+    assert_eq!(
+        of(&|c| c["check"] == "entra.manager-complex"),
+        1,
+        "{summary:#?}"
+    );
+    assert_eq!(causes.len(), 4, "one cause per fault: {summary:#?}");
+    for cause in &causes {
+        let scenarios = cause["scenarios"].as_u64().unwrap();
+        let failures = cause["failures"].as_array().unwrap().len();
+        assert!(scenarios >= 1 && failures >= 1, "{cause:#}");
+        let counted = format!(
+            "{} · {failures} failure{} in {scenarios} scenario",
+            cause["id"].as_str().unwrap(),
+            if failures == 1 { "" } else { "s" }
+        );
+        let line = run
+            .stdout
+            .lines()
+            .find(|l| l.contains(cause["id"].as_str().unwrap()) && l.contains(" in "));
+        let line = line.unwrap_or_default();
+        assert!(
+            line.contains(&format!("{failures} failure"))
+                && line.contains(&format!("in {scenarios} scenario")),
+            "{counted}: {line}"
+        );
+    }
+    // The refused PATCHes' read-backs are consequences, not more failures.
+    let unknown_op = causes.iter().find(|c| answered(c, "unknown op")).unwrap();
+    assert!(!unknown_op["consequences"].as_array().unwrap().is_empty());
+    let lines = run.stdout.lines().count();
+    assert!(lines < 700, "a few hundred lines, not thousands: {lines}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_markdown_of_the_worst_case_stays_under_the_step_summary_limit() {
+    // Every request answered 500 with a large page: every step of every scenario fails.
+    let page = format!(
+        "<html><body>{}</body></html>",
+        "<p>internal error</p>\n".repeat(4000)
+    );
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(
+            ResponseTemplate::new(500)
+                .insert_header("content-type", "text/html")
+                .set_body_string(page),
+        )
+        .mount(&server)
+        .await;
+    let dir = TempDir::new("worst-md");
+    let md = dir.path().join("r.md");
+    let run = catalogue_run(
+        &server.uri(),
+        &dir,
+        &["--no-preflight", "--markdown", md.to_str().unwrap()],
+    )
+    .await;
+    assert_eq!(run.outcome.code(), 1, "{}", run.stdout);
+    let size = std::fs::metadata(&md).unwrap().len();
+    assert!(size < 1024 * 1024, "{size} bytes");
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(text.contains("500"), "the causes are in it");
+}
