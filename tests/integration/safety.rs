@@ -67,8 +67,10 @@ async fn created_objects_are_deleted_newest_first_even_when_steps_fail() {
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "u-2"})))
         .mount(&server)
         .await;
+    // A 400, not a 5xx: a 5xx would run the scenario again alone at the end (with this
+    // mock's same ids), and this test is about the order of one scenario's cleanup.
     Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(500))
+        .respond_with(ResponseTemplate::new(400))
         .mount(&server)
         .await;
     Mock::given(method("DELETE"))
