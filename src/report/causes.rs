@@ -118,7 +118,23 @@ pub fn section(report: &RunReport, styles: Styles, bodies: Bodies) -> String {
         out.push('\n');
         let _ = writeln!(out, "  {}", styles.bold(&heading(index, cause)));
         out.push_str(&facts(cause, "     "));
-        if let Some((scenario, step)) = cause.example().and_then(|at| find(report, at)) {
+        let example = cause.example().and_then(|at| find(report, at));
+        if let Some((scenario, step)) = example.filter(|_| brief(index, bodies)) {
+            // Past the first few, a cause names its example and how to reproduce it; the
+            // exchange itself is one `-v` away, so a run with many defects stays readable.
+            let _ = writeln!(
+                out,
+                "     example:          {} › {} (-v shows the exchange)",
+                scenario.name, step.id
+            );
+            if let Some(curl) = &step.curl {
+                let _ = writeln!(
+                    out,
+                    "     reproduce:        {}",
+                    curl.replace('\n', "\n     ")
+                );
+            }
+        } else if let Some((scenario, step)) = example {
             let _ = writeln!(out, "     example:");
             for line in step_detail_with(scenario, step, styles, bodies).lines() {
                 let _ = writeln!(out, "{}", format!("   {line}").trim_end());
@@ -126,6 +142,14 @@ pub fn section(report: &RunReport, styles: Styles, bodies: Bodies) -> String {
         }
     }
     out
+}
+
+/// Causes shown with their whole example exchange before the rest are shown briefly.
+const EXAMPLES_SHOWN: usize = 8;
+
+/// True when the cause at `index` is listed without its example exchange.
+fn brief(index: usize, bodies: Bodies) -> bool {
+    index >= EXAMPLES_SHOWN && bodies == Bodies::Short
 }
 
 /// Why the preflight stopped the run, or what it found (empty when it found nothing).
@@ -191,5 +215,21 @@ mod tests {
         }
         assert!(text.contains("Entra sends:      POST /Users"), "{text}");
         assert!(text.contains("reproduce:"), "{text}");
+    }
+
+    #[test]
+    fn past_the_first_causes_the_example_is_named_not_shown() {
+        let mut report = sample_report();
+        let first = report.causes[0].clone();
+        while report.causes.len() < EXAMPLES_SHOWN + 2 {
+            let mut more = first.clone();
+            more.id = format!("c-{:08x}", report.causes.len());
+            report.causes.push(more);
+        }
+        let text = section(&report, Styles::plain(), Bodies::Short);
+        let named = text.matches("(-v shows the exchange)").count();
+        assert_eq!(named, report.causes.len() - EXAMPLES_SHOWN, "{text}");
+        let full = section(&report, Styles::plain(), Bodies::Full);
+        assert_eq!(full.matches("(-v shows the exchange)").count(), 0);
     }
 }
