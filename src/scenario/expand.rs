@@ -118,6 +118,34 @@ pub fn expand(scenario: &mut Scenario, profile: &Profile) -> Result<(), ExpandEr
     Ok(())
 }
 
+/// Renders every scenario for the active `profile`. Scenarios without `entra` steps are
+/// kept as they are; a scenario the profile cannot render (it needs a mapping the profile
+/// does not have) is left out, with a note naming it and why.
+pub fn for_profile(scenarios: Vec<Scenario>, profile: &Profile) -> (Vec<Scenario>, Vec<String>) {
+    let mut kept = Vec::with_capacity(scenarios.len());
+    let mut notes = Vec::new();
+    for mut s in scenarios {
+        if !s
+            .source_steps
+            .iter()
+            .any(|st| matches!(st, SourceStep::Entra(_)))
+        {
+            kept.push(s);
+            continue;
+        }
+        match expand(&mut s, profile) {
+            Ok(()) => kept.push(s),
+            Err(e) => notes.push(format!(
+                "scenario `{}` does not apply to mapping profile `{}` and is left out: {}",
+                s.name,
+                profile.name,
+                e.reason()
+            )),
+        }
+    }
+    (kept, notes)
+}
+
 /// The step's own `note` and `expect` refine the first rendered request.
 fn merge(step: &mut Step, e: &super::model::EntraStep) {
     if let Some(note) = &e.note {
