@@ -243,6 +243,39 @@ mod tests {
     }
 
     #[test]
+    fn for_profile_keeps_raw_scenarios_and_leaves_out_what_the_profile_cannot_render() {
+        let raw = r#"{"name": "raw", "summary": "s", "dialect": "any",
+          "steps": [{"id": "probe", "request": {"method": "GET", "path": "/Users"}}]}"#;
+        let raw = parse_scenario("r.json", raw, false).unwrap();
+        let manager = SCENARIO
+            .replace("\"jobTitle\": \"CEO\"}", "\"jobTitle\": \"CEO\", \"manager\": \"bob\"},\n      \"bob\": {\"userPrincipalName\": \"{{run.prefix}}b@{{domain}}\"}")
+            .replace(
+                "{\"id\": \"raw\"",
+                "{\"id\": \"link\", \"entra\": {\"action\": \"set-manager\", \"user\": \"alice\"}},\n    {\"id\": \"raw\"",
+            );
+        let entra = parse_scenario("t.json", &manager, false).unwrap();
+        let mut p = Profile::default_mappings();
+        p.name = "no-manager".into();
+        let ent = format!("{}:manager", crate::entra::target::ENTERPRISE);
+        assert!(
+            p.users
+                .remove(&Target::parse(crate::entra::Resource::User, &ent).unwrap())
+        );
+        let (kept, notes) = for_profile(vec![raw.clone(), entra.clone()], &p);
+        assert_eq!(kept, vec![raw.clone()]);
+        assert_eq!(
+            notes,
+            [
+                "scenario `t` does not apply to mapping profile `no-manager` and is left out: \
+              step `link`: the profile does not map the manager"
+            ]
+        );
+        let (kept, notes) = for_profile(vec![raw, entra.clone()], &Profile::default_mappings());
+        assert_eq!(kept[1], entra);
+        assert!(notes.is_empty());
+    }
+
+    #[test]
     fn bad_entra_steps_are_located() {
         let bad = SCENARIO.replace(
             "\"user\": \"alice\"}, \"setup\"",

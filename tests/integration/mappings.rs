@@ -496,6 +496,13 @@ async fn bad_profiles_are_exit_3_located_with_a_hint_and_nothing_is_sent() {
     for (name, text, place, message, hint) in cases {
         let file = dir.write(&format!("{name}.json"), &text);
         let file = file.to_str().unwrap();
+        let check = cli(&["mappings", "check", file]).await;
+        assert_eq!(check.outcome, Outcome::InvalidInput, "{name} check");
+        assert!(
+            check.stderr.contains(message),
+            "{name} check: {}",
+            check.stderr
+        );
         for command in ["run", "show", "list"] {
             let mut args = vec![command];
             match command {
