@@ -42,7 +42,7 @@ pub fn scenario_loader(data: &[u8]) {
                 }
                 let _ = render_step(step, &mut ctx);
             }
-            let _ = scimreplay::report::show::render(&scenario, None, Styles::default());
+            let _ = scimreplay::report::show::render(&scenario, None, "default", Styles::default());
         }
         Err(errors) => {
             assert!(!errors.is_empty(), "rejected without saying why");

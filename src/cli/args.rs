@@ -47,6 +47,9 @@ pub enum Command {
     Record(Box<super::record_args::RecordArgs>),
     /// Turn a SCIM Validator export or a HAR file into scenario files.
     Import(super::import_args::ImportArgs),
+    /// Mapping profiles: discover one from an endpoint's /Schemas, print Entra's defaults,
+    /// check a file.
+    Mappings(super::mappings::MappingsArgs),
     /// Print a shell completion script for bash, zsh, fish or powershell.
     ///
     /// e.g. `scimreplay completions bash > ~/.local/share/bash-completion/completions/scimreplay`
@@ -76,6 +79,12 @@ pub struct ScenarioArgs {
     /// Override a scenario variable, e.g. `--var domain=acme.io`; repeatable.
     #[arg(long = "var", value_name = "KEY=VALUE")]
     pub var: Vec<String>,
+    /// The app's attribute mappings (a profile file, see docs/mappings.md) that `entra` steps
+    /// are rendered for; default: Entra's defaults for a non-gallery app. With `run`,
+    /// `discover` reads the endpoint's /Schemas and /ResourceTypes first and drops the default
+    /// mappings it does not publish (what `scimreplay mappings discover` writes).
+    #[arg(long, value_name = "FILE|discover")]
+    pub mappings: Option<PathBuf>,
 }
 
 /// When to colour output.
@@ -196,6 +205,10 @@ pub struct ShowArgs {
     /// Override a scenario variable; repeatable.
     #[arg(long = "var", value_name = "KEY=VALUE")]
     pub var: Vec<String>,
+    /// The app's attribute mappings (a profile file, see docs/mappings.md): `entra` steps are
+    /// shown as Entra sends them for it; default: Entra's defaults for a non-gallery app.
+    #[arg(long, value_name = "FILE")]
+    pub mappings: Option<PathBuf>,
     /// Tenant URL to show full URLs for.
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
@@ -281,7 +294,8 @@ pub struct ServeArgs {
     /// list of case-sensitive-ops, remove-members-wipes-all, string-booleans-rejected,
     /// filter-miss-404, manager-as-string, ignore-pathless-dotted-keys, members-not-excluded,
     /// patch-noop, numeric-error-status, case-sensitive-filter, duplicate-create-allowed,
-    /// active-as-string, empty-group-deleted, empty-values-ignored, inactive-users-hidden.
+    /// active-as-string, empty-group-deleted, empty-values-ignored, inactive-users-hidden,
+    /// reject-unknown-attributes.
     #[arg(long, value_name = "LIST")]
     pub faults: Option<String>,
 }

@@ -38,7 +38,14 @@ pub async fn run(args: RunArgs, env: &Environment, out: Out, mut err: Out) -> Ou
             let _ = write!(
                 out,
                 "{}",
-                crate::report::show::render(scenario, target, styles)
+                crate::report::show::render(scenario, target, &plan.mappings.profile.name, styles)
+            );
+        }
+        if plan.mappings.discover {
+            let _ = writeln!(
+                out,
+                "note: --mappings discover: a dry run sends nothing, so the requests are shown \
+                 for Entra's default mappings"
             );
         }
         let steps: usize = plan.scenarios.iter().map(|s| s.steps.len()).sum();
@@ -99,11 +106,18 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
 
 /// `scimreplay list`.
 pub fn list(args: ListArgs, env: &Environment, mut out: Out, mut err: Out) -> Outcome {
-    let scenarios =
-        match resolve::scenarios(&args.select, env.color(super::args::ColorChoice::Auto)) {
-            Ok(s) => s,
-            Err(e) => return fail_input(&mut err, e),
-        };
+    if let Some(e) = no_discovery_here(args.select.mappings.as_ref(), "list") {
+        return fail_input(&mut err, e);
+    }
+    let selected = match resolve::scenarios(&args.select, env.color(super::args::ColorChoice::Auto))
+    {
+        Ok(s) => s,
+        Err(e) => return fail_input(&mut err, e),
+    };
+    for note in &selected.notes {
+        let _ = writeln!(err, "note: {note}");
+    }
+    let scenarios = selected.scenarios;
     if args.markdown {
         let _ = write!(out, "{}", crate::report::catalogue::markdown(&scenarios));
         return Outcome::Passed;
@@ -159,13 +173,25 @@ pub fn show(args: ShowArgs, env: &Environment, mut out: Out, mut err: Out) -> Ou
         scenarios: args.scenarios.clone(),
         no_builtin: args.no_builtin,
         var: args.var.clone(),
+        mappings: args.mappings.clone(),
         ..Default::default()
     };
+    if let Some(e) = no_discovery_here(args.mappings.as_ref(), "show") {
+        return fail_input(&mut err, e);
+    }
     let styles = Styles::new(env.color(super::args::ColorChoice::Auto));
-    let scenarios = match resolve::scenarios(&select, styles.enabled()) {
+    let selected = match resolve::scenarios(&select, styles.enabled()) {
         Ok(s) => s,
         Err(e) => return fail_input(&mut err, e),
     };
+    for note in &selected.notes {
+        let _ = writeln!(err, "note: {note}");
+    }
+    let profile = match &selected.mappings {
+        resolve::Mappings::Profile(p) => p.name.clone(),
+        resolve::Mappings::Discover => String::new(),
+    };
+    let scenarios = selected.scenarios;
     let target = match args.target.as_deref().map(Target::parse).transpose() {
         Ok(t) => t,
         Err(e) => return fail_input(&mut err, e.into()),
@@ -174,10 +200,22 @@ pub fn show(args: ShowArgs, env: &Environment, mut out: Out, mut err: Out) -> Ou
         let _ = write!(
             out,
             "{}",
-            crate::report::show::render(scenario, target.as_ref(), styles)
+            crate::report::show::render(scenario, target.as_ref(), &profile, styles)
         );
     }
     Outcome::Passed
+}
+
+/// `--mappings discover` needs an endpoint, so only `run` (and `mappings discover`) do it.
+fn no_discovery_here(mappings: Option<&std::path::PathBuf>, command: &str) -> Option<InputError> {
+    let asks = mappings.is_some_and(|p| p.as_os_str() == resolve::DISCOVER);
+    asks.then(|| {
+        InputError(format!(
+            "error: `{command} --mappings discover` needs an endpoint: write the profile with \
+             `scimreplay mappings discover --target URL --out FILE`, then pass \
+             `--mappings FILE` (a file named `discover` is `--mappings ./discover`)"
+        ))
+    })
 }
 
 /// Accept or reject pending snapshots.

@@ -10,6 +10,7 @@ mod finish;
 mod import;
 pub mod import_args;
 pub mod manual;
+pub mod mappings;
 pub mod output;
 mod record;
 pub mod record_args;
@@ -70,6 +71,7 @@ pub async fn dispatch(cli: args::Cli, env: &Environment, out: Out, err: Out) -> 
         Command::Serve(a) => commands::serve(a, env, out, err).await,
         Command::Record(a) => record::record(*a, out, err).await,
         Command::Import(a) => import::import(a, out, err),
+        Command::Mappings(a) => mappings::mappings(a, env, out, err).await,
         Command::Completions(a) => manual::completions(a, out),
         Command::Man(a) => manual::man(a, out, err),
     }

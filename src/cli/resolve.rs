@@ -2,6 +2,7 @@
 
 use super::args::{RunArgs, ScenarioArgs};
 use super::env::Environment;
+use crate::entra::Profile;
 use crate::http::{ClientOptions, RetryPolicy, Secret, Target};
 use crate::run::{Endpoint, RunPlan, SnapshotPlan};
 use crate::scenario::model::{Dialect, Scenario};
@@ -36,8 +37,66 @@ pub fn dialects(raw: &[String]) -> Vec<Dialect> {
     raw.iter().filter_map(|d| Dialect::parse(d)).collect()
 }
 
-/// Loads, selects and specialises the scenarios named by the flags.
-pub fn scenarios(args: &ScenarioArgs, color: bool) -> Result<Vec<Scenario>, InputError> {
+/// The active mapping profile, as `--mappings` names it.
+#[derive(Clone, Debug)]
+pub enum Mappings {
+    /// A profile: the built-in default or a file.
+    Profile(Profile),
+    /// `--mappings discover`: read the endpoint's schemas first (run only).
+    Discover,
+}
+
+/// The `--mappings` value that asks for discovery instead of a file.
+pub const DISCOVER: &str = "discover";
+
+/// Reads `--mappings`: a profile file (checked here: a bad one is exit 3 before anything is
+/// sent), `discover`, or nothing for Entra's defaults.
+pub fn mappings(arg: Option<&PathBuf>, color: bool) -> Result<Mappings, InputError> {
+    let styles = crate::report::styles::Styles::new(color);
+    match arg {
+        None => Ok(Mappings::Profile(Profile::default_mappings())),
+        Some(p) if p.as_os_str() == DISCOVER => Ok(Mappings::Discover),
+        Some(p) => crate::entra::profile::load(p)
+            .map(Mappings::Profile)
+            .map_err(|e| InputError(e.render(styles))),
+    }
+}
+
+/// The scenarios a command works on, rendered for the active profile.
+pub struct Selected {
+    pub scenarios: Vec<Scenario>,
+    pub mappings: Mappings,
+    /// Scenarios left out because the profile cannot render them, in words.
+    pub notes: Vec<String>,
+}
+
+/// Loads, selects and specialises the scenarios named by the flags, for `--mappings`.
+pub fn scenarios(args: &ScenarioArgs, color: bool) -> Result<Selected, InputError> {
+    let mappings = mappings(args.mappings.as_ref(), color)?;
+    let chosen = load_selection(args, color)?;
+    let (scenarios, notes) = match &mappings {
+        Mappings::Profile(p) if args.mappings.is_some() => {
+            crate::scenario::expand::for_profile(chosen, p)
+        }
+        // The loader already rendered them for the built-in defaults; discovery re-renders.
+        _ => (chosen, Vec::new()),
+    };
+    if scenarios.is_empty() {
+        let mut msg = "error: no selected scenario applies to the mapping profile".to_string();
+        for n in &notes {
+            msg.push_str(&format!("\n  = {n}"));
+        }
+        return Err(InputError(msg));
+    }
+    Ok(Selected {
+        scenarios,
+        mappings,
+        notes,
+    })
+}
+
+/// Loads and selects the scenarios named by the flags (rendered for the default profile).
+fn load_selection(args: &ScenarioArgs, color: bool) -> Result<Vec<Scenario>, InputError> {
     let styles = crate::report::styles::Styles::new(color);
     let mut all = Vec::new();
     if !args.no_builtin {
@@ -88,7 +147,11 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
         ])?;
     }
     let color = env.color(args.color);
-    let scenarios = scenarios(&args.select, color)?;
+    let Selected {
+        scenarios,
+        mappings,
+        notes,
+    } = scenarios(&args.select, color)?;
     let endpoint = match &args.target {
         None => Endpoint::Builtin,
         Some(url) => {
@@ -162,6 +225,20 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
         snapshots,
         state_dir: args.state_dir.clone(),
         preflight: !args.no_preflight,
+        mappings: match mappings {
+            Mappings::Profile(profile) => crate::run::PlanMappings {
+                profile,
+                discover: false,
+                chosen: args.select.mappings.is_some(),
+                notes,
+            },
+            Mappings::Discover => crate::run::PlanMappings {
+                profile: Profile::default_mappings(),
+                discover: true,
+                chosen: true,
+                notes,
+            },
+        },
     })
 }
 

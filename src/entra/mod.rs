@@ -41,6 +41,7 @@
 
 pub mod action;
 pub mod directory;
+pub mod discover;
 pub mod expr;
 pub mod patch;
 pub mod profile;

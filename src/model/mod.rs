@@ -47,9 +47,22 @@ pub struct RunReport {
     /// The root causes of the failures, most serious first.
     #[serde(default)]
     pub causes: Vec<Cause>,
+    /// The mapping profile `entra` steps were rendered for, when `--mappings` chose one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mappings: Option<MappingsUsed>,
     pub scenarios: Vec<ScenarioResult>,
     pub cleanup: CleanupReport,
     pub summary: Summary,
+}
+
+/// The active mapping profile of a run and what choosing it meant.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MappingsUsed {
+    /// The profile's name (`default`, a file's `name`, or `discovered`).
+    pub profile: String,
+    /// In words: each default mapping discovery dropped, and each scenario left out.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 impl RunReport {

@@ -107,6 +107,14 @@ impl Ctx<'_> {
             .ok_or_else(|| not_found(kind, id))
     }
 
+    /// With the `reject_unknown_attributes` fault: refuses what `/Schemas` does not publish.
+    fn check_published(&self, kind: Kind, body: &Map<String, Value>) -> Result<(), ScimError> {
+        if self.state.config.faults.reject_unknown_attributes {
+            super::narrow::check_body(kind, body)?;
+        }
+        Ok(())
+    }
+
     /// Whether the `inactive_users_hidden` fault keeps this resource out of reads.
     fn hidden(&self, kind: Kind, stored: &Stored) -> bool {
         self.state.config.faults.inactive_users_hidden
@@ -212,6 +220,7 @@ fn check_members(
 /// `POST /Users`, `POST /Groups`.
 pub fn create(ctx: &Ctx<'_>, kind: Kind, body: Value) -> Result<Response, ScimError> {
     let body = ingest(kind, body, ctx.ingest_options())?;
+    ctx.check_published(kind, &body)?;
     check_members(ctx, None, &body)?;
     let w = check_size(ctx, &body)?;
     let quota = &ctx.state.quota;
@@ -308,6 +317,7 @@ fn query_kinds(ctx: &Ctx<'_>, queries: &[(Kind, ListQuery)]) -> Result<Response,
 /// `PUT /Users/{id}`: replaces every writable attribute.
 pub fn replace(ctx: &Ctx<'_>, kind: Kind, id: &str, body: Value) -> Result<Response, ScimError> {
     let new_body = ingest(kind, body, ctx.ingest_options())?;
+    ctx.check_published(kind, &new_body)?;
     update(ctx, kind, id, |current| {
         check_members(ctx, Some(&current.body), &new_body)?;
         Ok(Some(new_body.clone()))
@@ -322,6 +332,11 @@ pub fn patch(ctx: &Ctx<'_>, kind: Kind, id: &str, body: &Value) -> Result<Respon
     let opts = ctx.patch_options();
     let faults = &ctx.state.config.faults;
     let mut operations = patch::parse_request(body, opts)?;
+    if faults.reject_unknown_attributes {
+        for path in operations.iter().filter_map(|op| op.path.as_deref()) {
+            super::narrow::check_path(kind, path)?;
+        }
+    }
     if faults.empty_values_ignored {
         operations.retain(|op| !patch::clears(op.value.as_ref()));
     }
@@ -334,6 +349,7 @@ pub fn patch(ctx: &Ctx<'_>, kind: Kind, id: &str, body: &Value) -> Result<Respon
         let mut working = current.body.clone();
         members_touched = patch::apply(kind, &mut working, &operations, opts)?.members_touched;
         let new_body = ingest(kind, Value::Object(working), ctx.ingest_options())?;
+        ctx.check_published(kind, &new_body)?;
         check_members(ctx, Some(&current.body), &new_body)?;
         Ok((new_body != current.body).then_some(new_body))
     })?;

@@ -37,10 +37,13 @@ pub struct Faults {
     pub empty_values_ignored: bool,
     /// Inactive users are treated as deleted: 404 by id, left out of query results.
     pub inactive_users_hidden: bool,
+    /// `/Schemas` leaves out `title`, `phoneNumbers`, `addresses` and the enterprise
+    /// extension, and a write carrying any of them is refused with a 400.
+    pub reject_unknown_attributes: bool,
 }
 
 /// Every fault's name and what Entra would suffer from it.
-pub const FAULTS: [(&str, &str); 15] = [
+pub const FAULTS: [(&str, &str); 16] = [
     (
         "case_sensitive_ops",
         "PascalCase PATCH ops (`Replace`) rejected with 400",
@@ -98,6 +101,11 @@ pub const FAULTS: [(&str, &str); 15] = [
         "inactive_users_hidden",
         "disabled users vanish from GET and queries (Entra re-creates them: 409 Conflict)",
     ),
+    (
+        "reject_unknown_attributes",
+        "no title, phone numbers, addresses or enterprise extension in /Schemas, and a write \
+         with any of them answered 400 (Entra's default create fails)",
+    ),
 ];
 
 /// A fault name that does not exist.
@@ -126,6 +134,7 @@ impl Faults {
             "empty_group_deleted" => &mut self.empty_group_deleted,
             "empty_values_ignored" => &mut self.empty_values_ignored,
             "inactive_users_hidden" => &mut self.inactive_users_hidden,
+            "reject_unknown_attributes" => &mut self.reject_unknown_attributes,
             _ => return None,
         })
     }

@@ -195,12 +195,23 @@ fn serve(
             StatusCode::OK,
             &discovery::service_provider_config(&ctx.base),
         )),
-        (Endpoint::ResourceTypes(name), &Method::GET) => found(
-            discovery::resource_types(&ctx.base, name.as_deref()),
-            "resource type",
-        ),
+        (Endpoint::ResourceTypes(name), &Method::GET) => {
+            let doc = discovery::resource_types(&ctx.base, name.as_deref());
+            let narrow = ctx.state.config.faults.reject_unknown_attributes;
+            let doc = if narrow {
+                super::narrow::resource_types(doc)
+            } else {
+                doc
+            };
+            found(doc, "resource type")
+        }
         (Endpoint::Schemas(id), &Method::GET) => {
-            found(discovery::schemas(&ctx.base, id.as_deref()), "schema")
+            let doc = if ctx.state.config.faults.reject_unknown_attributes {
+                super::narrow::schemas(&ctx.base, id.as_deref())
+            } else {
+                discovery::schemas(&ctx.base, id.as_deref())
+            };
+            found(doc, "schema")
         }
         (
             Endpoint::ServiceProviderConfig | Endpoint::ResourceTypes(_) | Endpoint::Schemas(_),

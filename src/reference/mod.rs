@@ -18,7 +18,7 @@
 mod attr;
 mod conn;
 mod crud;
-mod discovery;
+pub(crate) mod discovery;
 mod error;
 mod eval;
 mod faults;
@@ -27,6 +27,7 @@ mod guard;
 mod handlers;
 mod lenient;
 mod list;
+mod narrow;
 mod patch;
 mod quota;
 mod render;

@@ -41,6 +41,15 @@ pub fn to_markdown(report: &RunReport) -> String {
             return crate::escape::text(&out).into_owned();
         }
     }
+    if let Some(mappings) = &report.mappings {
+        let _ = writeln!(out, "Mapping profile `{}`\n", code(&mappings.profile));
+        for note in &mappings.notes {
+            let _ = writeln!(out, "- **mappings:** {}", cell(note));
+        }
+        if !mappings.notes.is_empty() {
+            out.push('\n');
+        }
+    }
     summary_table(&mut out, report);
     causes_section(&mut out, report);
     attention_section(&mut out, report);
@@ -271,6 +280,22 @@ mod tests {
         assert!(md.contains("impact:"), "{md}");
         assert!(md.contains("scimreplay cleanup --ledger"));
         insta::assert_snapshot!(md);
+    }
+
+    #[test]
+    fn the_mapping_profile_and_its_notes_are_listed() {
+        let mut report = sample_report();
+        assert!(!to_markdown(&report).contains("Mapping profile"));
+        report.mappings = Some(crate::model::MappingsUsed {
+            profile: "discovered".into(),
+            notes: vec!["`title` is not in your /Schemas | x".into()],
+        });
+        let md = to_markdown(&report);
+        assert!(md.contains("Mapping profile `discovered`"), "{md}");
+        assert!(
+            md.contains("- **mappings:** `title` is not in your /Schemas \\| x"),
+            "{md}"
+        );
     }
 
     #[test]

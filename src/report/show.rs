@@ -16,7 +16,13 @@ use std::fmt::Write;
 const EXAMPLE_PREFIX: &str = "scimreplay-3f9a1c-";
 
 /// Renders one scenario for `show`.
-pub fn render(scenario: &Scenario, target: Option<&Target>, styles: Styles) -> String {
+/// `profile` names the mapping profile its `entra` steps were rendered for.
+pub fn render(
+    scenario: &Scenario,
+    target: Option<&Target>,
+    profile: &str,
+    styles: Styles,
+) -> String {
     let base = target.map_or_else(|| "<tenant-url>".to_string(), |t| t.base().to_string());
     let mut ctx = Context::for_scenario(Builtins::new("<run-id>", EXAMPLE_PREFIX, &base), scenario)
         .unwrap_or_else(|_| Context::new(Builtins::new("<run-id>", EXAMPLE_PREFIX, &base)));
@@ -44,6 +50,16 @@ pub fn render(scenario: &Scenario, target: Option<&Target>, styles: Styles) -> S
         out,
         "  run.prefix: {EXAMPLE_PREFIX} (an example; unique per run)"
     );
+    if scenario
+        .source_steps
+        .iter()
+        .any(|s| matches!(s, crate::scenario::model::SourceStep::Entra(_)))
+    {
+        let _ = writeln!(
+            out,
+            "  mappings: {profile} (entra steps as Entra sends them for this profile; --mappings FILE)"
+        );
+    }
     for (name, value) in &scenario.vars {
         let shown = ctx
             .vars()
@@ -180,7 +196,7 @@ mod tests {
               "query": {"excludedAttributes": "members"}}, "expect": {"status": 200}}]}"#;
         let scenario = parse_scenario("s.json", source, false).unwrap();
         let target = Target::parse("https://api.contoso.com/scim/").unwrap();
-        let text = render(&scenario, Some(&target), Styles::plain());
+        let text = render(&scenario, Some(&target), "default", Styles::plain());
         assert!(
             text.contains("POST https://api.contoso.com/scim/Users"),
             "{text}"

@@ -61,6 +61,34 @@ pub struct RunPlan {
     pub state_dir: PathBuf,
     /// Replay Entra's Test Connection first and stop when it cannot succeed.
     pub preflight: bool,
+    /// The mapping profile the scenarios' `entra` steps are rendered for.
+    pub mappings: PlanMappings,
+}
+
+/// The active mapping profile of a plan.
+#[derive(Clone, Debug)]
+pub struct PlanMappings {
+    /// The profile the scenarios are rendered for (the defaults until discovery ran).
+    pub profile: crate::entra::Profile,
+    /// Read the endpoint's /Schemas and /ResourceTypes once connected, trim the profile
+    /// and render the scenarios again (`--mappings discover`).
+    pub discover: bool,
+    /// `--mappings` was given: the report names the profile.
+    pub chosen: bool,
+    /// Notes for the run (scenarios the profile left out).
+    pub notes: Vec<String>,
+}
+
+impl PlanMappings {
+    /// Entra's default mappings, as when `--mappings` is not given.
+    pub fn builtin() -> PlanMappings {
+        PlanMappings {
+            profile: crate::entra::Profile::default_mappings(),
+            discover: false,
+            chosen: false,
+            notes: Vec::new(),
+        }
+    }
 }
 
 /// A failure of the harness itself (not a finding about the endpoint).
@@ -82,7 +110,7 @@ pub enum HarnessError {
 /// Test Connection; a stop ends the run here), open the ledger, run the scenarios, close,
 /// conclude the report (causes, verdict) and hand it to the reporters.
 pub async fn execute(
-    plan: RunPlan,
+    mut plan: RunPlan,
     interrupt: Arc<Interrupt>,
     reporter: Box<dyn Reporter + Send>,
 ) -> Result<RunReport, HarnessError> {
@@ -124,6 +152,31 @@ pub async fn execute(
             connection.close(None).await;
             return reporting.finish(identity.conclude(report)).await;
         }
+    }
+    let mut mappings = plan.mappings.clone();
+    if mappings.discover {
+        let (found, _) = crate::entra::discover::discover(&connection.client).await;
+        let (scenarios, left_out) = crate::scenario::expand::for_profile(
+            std::mem::take(&mut plan.scenarios),
+            &found.profile,
+        );
+        plan.scenarios = scenarios;
+        mappings.profile = found.profile;
+        mappings.notes = found
+            .notes
+            .into_iter()
+            .chain(left_out)
+            .chain(mappings.notes)
+            .collect();
+    }
+    for note in &mappings.notes {
+        reporting.send(RunEvent::Notice(format!("mappings: {note}")));
+    }
+    if mappings.chosen {
+        report.mappings = Some(crate::model::MappingsUsed {
+            profile: mappings.profile.name.clone(),
+            notes: mappings.notes.clone(),
+        });
     }
     let ledger = open_ledger(&connection, &plan.state_dir, &identity)?;
     let watcher = reporting.forward_interrupt(&interrupt);
@@ -189,6 +242,7 @@ impl RunIdentity {
             verdict: Verdict::Passed,
             preflight: None,
             causes: Vec::new(),
+            mappings: None,
             scenarios: Vec::new(),
             cleanup: CleanupReport::default(),
             summary: Summary::default(),

@@ -118,6 +118,34 @@ pub fn expand(scenario: &mut Scenario, profile: &Profile) -> Result<(), ExpandEr
     Ok(())
 }
 
+/// Renders every scenario for the active `profile`. Scenarios without `entra` steps are
+/// kept as they are; a scenario the profile cannot render (it needs a mapping the profile
+/// does not have) is left out, with a note naming it and why.
+pub fn for_profile(scenarios: Vec<Scenario>, profile: &Profile) -> (Vec<Scenario>, Vec<String>) {
+    let mut kept = Vec::with_capacity(scenarios.len());
+    let mut notes = Vec::new();
+    for mut s in scenarios {
+        if !s
+            .source_steps
+            .iter()
+            .any(|st| matches!(st, SourceStep::Entra(_)))
+        {
+            kept.push(s);
+            continue;
+        }
+        match expand(&mut s, profile) {
+            Ok(()) => kept.push(s),
+            Err(e) => notes.push(format!(
+                "scenario `{}` does not apply to mapping profile `{}` and is left out: {}",
+                s.name,
+                profile.name,
+                e.reason()
+            )),
+        }
+    }
+    (kept, notes)
+}
+
 /// The step's own `note` and `expect` refine the first rendered request.
 fn merge(step: &mut Step, e: &super::model::EntraStep) {
     if let Some(note) = &e.note {
@@ -212,6 +240,39 @@ mod tests {
                 .get("title")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn for_profile_keeps_raw_scenarios_and_leaves_out_what_the_profile_cannot_render() {
+        let raw = r#"{"name": "raw", "summary": "s", "dialect": "any",
+          "steps": [{"id": "probe", "request": {"method": "GET", "path": "/Users"}}]}"#;
+        let raw = parse_scenario("r.json", raw, false).unwrap();
+        let manager = SCENARIO
+            .replace("\"jobTitle\": \"CEO\"}", "\"jobTitle\": \"CEO\", \"manager\": \"bob\"},\n      \"bob\": {\"userPrincipalName\": \"{{run.prefix}}b@{{domain}}\"}")
+            .replace(
+                "{\"id\": \"raw\"",
+                "{\"id\": \"link\", \"entra\": {\"action\": \"set-manager\", \"user\": \"alice\"}},\n    {\"id\": \"raw\"",
+            );
+        let entra = parse_scenario("t.json", &manager, false).unwrap();
+        let mut p = Profile::default_mappings();
+        p.name = "no-manager".into();
+        let ent = format!("{}:manager", crate::entra::target::ENTERPRISE);
+        assert!(
+            p.users
+                .remove(&Target::parse(crate::entra::Resource::User, &ent).unwrap())
+        );
+        let (kept, notes) = for_profile(vec![raw.clone(), entra.clone()], &p);
+        assert_eq!(kept, vec![raw.clone()]);
+        assert_eq!(
+            notes,
+            [
+                "scenario `t` does not apply to mapping profile `no-manager` and is left out: \
+              step `link`: the profile does not map the manager"
+            ]
+        );
+        let (kept, notes) = for_profile(vec![raw, entra.clone()], &Profile::default_mappings());
+        assert_eq!(kept[1], entra);
+        assert!(notes.is_empty());
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod hostile;
 mod import;
 mod interrupt;
 mod leftovers;
+mod mappings;
 mod proofs;
 mod record;
 mod record_proxy;

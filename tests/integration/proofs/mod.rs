@@ -194,6 +194,7 @@ proofs! {
     no_legacy_manager => Defect::Front(front::NO_LEGACY_MANAGER),
     primary_filter_rejected => Defect::Front(front::PRIMARY_FILTER_REJECTED),
     inactive_users_hidden => Defect::Fault("inactive_users_hidden"),
+    reject_unknown_attributes => Defect::Fault("reject_unknown_attributes"),
     filter_username_only => Defect::Front(front::FILTER_USERNAME_ONLY),
     strict_create => Defect::Front(front::STRICT_CREATE),
     create_answers_200 => Defect::Front(front::CREATE_ANSWERS_200),
