@@ -149,7 +149,7 @@ pub fn render(
 }
 
 /// The create with the required attributes only (userName, active, the name parts that
-/// have values and the matching attributes; a group's displayName and externalId, core
+/// have values, displayName, externalId, the work email and the matching attributes; a group's displayName and externalId, core
 /// schema only), and its read-back: what a scenario's setup falls back to when the
 /// endpoint refuses the full mapped create. The steps are `<id>-fallback` and
 /// `<id>-fallback-read`, so every report shows that the fallback ran.
@@ -609,12 +609,15 @@ impl<'a> Renderer<'a> {
     }
 }
 
-/// The attributes a fallback create keeps.
+/// The attributes a fallback create keeps: what a SCIM user or group cannot do without,
+/// and, for users, the identifiers a later match or lookup relies on (`externalId`, the
+/// work email) and displayName, so the scenario's own subject still finds its object.
 fn required(resource: Resource, target: &Target) -> bool {
     match resource {
         Resource::User => {
-            matches!(target, Target::Attr(a) if a == "userName" || a == "active")
+            matches!(target, Target::Attr(a) if ["userName", "active", "displayName", "externalId"].contains(&a.as_str()))
                 || matches!(target, Target::Sub { parent, .. } if parent == "name")
+                || target.path() == "emails[type eq \"work\"].value"
         }
         Resource::Group => {
             matches!(target, Target::Attr(a) if a == "displayName" || a == "externalId")

@@ -429,8 +429,10 @@ fn the_minimal_create_keeps_only_required_attributes() {
         body(s),
         &json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-            "userName": "alice@example.com", "active": true,
+            "userName": "alice@example.com", "active": true, "displayName": "Alice Smith",
             "name": {"givenName": "Alice", "familyName": "Smith"},
+            "emails": [{"primary": true, "type": "work", "value": "alice@example.com"}],
+            "externalId": "alice",
             "meta": {"resourceType": "User"}
         })
     );

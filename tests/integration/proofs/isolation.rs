@@ -109,3 +109,120 @@ async fn an_accepted_setup_create_sends_no_fallback() {
     assert_eq!(rows.len(), 5, "{rows:?}");
     assert!(rows.iter().all(|(_, s, f)| s == "passed" && f.is_none()));
 }
+
+/// The whole catalogue against an endpoint that refuses `title`, which Entra's default
+/// mappings put in every user create: one cause for the refused setups, and no cascade.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_refused_attribute_is_one_cause_and_no_cascade_across_the_catalogue() {
+    let server = front::spawn(TITLE_REFUSED, TOKEN).await;
+    let dir = crate::support::TempDir::new("isolation");
+    let report = dir.path().join("report.json");
+    let state = dir.path().join("state");
+    let run = crate::support::cli(&[
+        "run",
+        "--target",
+        &server.base_url(),
+        "--no-snapshots",
+        "--no-preflight",
+        "--json",
+        report.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+        "--color",
+        "never",
+        "--timeout",
+        "10",
+    ])
+    .await;
+    server.shutdown().await;
+    let report: Value = serde_json::from_str(
+        &std::fs::read_to_string(&report)
+            .unwrap_or_else(|e| panic!("no report ({e}):\n{}\n{}", run.stdout, run.stderr)),
+    )
+    .unwrap();
+    let scenarios = report["scenarios"].as_array().unwrap();
+    let all_steps = || {
+        scenarios
+            .iter()
+            .flat_map(|s| s["steps"].as_array().unwrap())
+    };
+    let refused: Vec<&Value> = all_steps().filter(|s| s["fallback"] == "refused").collect();
+    assert!(
+        refused.len() >= 40,
+        "most scenarios' setups send title and are refused: {}",
+        refused.len()
+    );
+    // Every refused setup is one cause, and it is the cause naming the attribute.
+    let causes = report["causes"].as_array().unwrap();
+    let setup_causes: Vec<&Value> = causes
+        .iter()
+        .filter(|c| refused.iter().any(|s| s["cause"] == c["id"]))
+        .collect();
+    assert_eq!(setup_causes.len(), 1, "{setup_causes:#?}");
+    assert!(
+        setup_causes[0]["answered"]
+            .as_str()
+            .unwrap()
+            .contains("'title' is not supported")
+    );
+    assert_eq!(
+        setup_causes[0]["failures"].as_array().unwrap().len(),
+        refused.len()
+    );
+    // Every fallback got past the refusal.
+    let steps_where = |keep: fn(&Value) -> bool| -> Vec<String> {
+        scenarios
+            .iter()
+            .flat_map(|sc| {
+                let steps = sc["steps"].as_array().unwrap().iter();
+                steps
+                    .filter(move |s| keep(s))
+                    .map(move |s| format!("{}/{}", sc["name"], s["id"]))
+            })
+            .collect()
+    };
+    let retried_failing = steps_where(|s| s["fallback"] == "retry" && s["status"] != "passed");
+    assert!(retried_failing.is_empty(), "{retried_failing:?}");
+    // No cascade: before failure isolation each refused setup skipped the rest of its
+    // scenario (hundreds of steps); what is skipped now belongs to creates that are their
+    // scenario's subject.
+    let skipped = steps_where(|s| s["status"] == "skipped");
+    eprintln!(
+        "{} refused setups retried, {} steps skipped: {skipped:?}",
+        refused.len(),
+        skipped.len()
+    );
+    assert!(
+        skipped.len() <= 30,
+        "{} skipped: {skipped:#?}",
+        skipped.len()
+    );
+    // The refused attribute shows up in few creates: the setups' one cause, plus the
+    // scenarios whose subject is a create with title (PATCHes of title are their
+    // scenarios' subjects, each its own finding).
+    let create_causes: Vec<&Value> = causes
+        .iter()
+        .filter(|c| {
+            c["sent"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("POST /Users")
+                && c["answered"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("'title'")
+        })
+        .collect();
+    assert!(create_causes.len() <= 3, "{create_causes:#?}");
+    // Outside the subjects that send title, nothing fails.
+    let other: Vec<&Value> = causes
+        .iter()
+        .filter(|c| {
+            !c["answered"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("'title'")
+        })
+        .collect();
+    assert!(other.is_empty(), "failures beyond title: {other:#?}");
+}
