@@ -67,6 +67,8 @@ fn source_id(step: &SourceStep) -> &str {
 
 /// Renders `scenario.steps` from its source steps for `profile`.
 pub fn expand(scenario: &mut Scenario, profile: &Profile) -> Result<(), ExpandError> {
+    let with_changes = scenario.profile.apply(profile);
+    let profile = &with_changes;
     let mut dir = scenario.directory.clone();
     let mut steps: Vec<Step> = Vec::new();
     for source in &scenario.source_steps {
@@ -250,5 +252,38 @@ mod tests {
             e[0].message,
             "`update-user` is sent differently in each dialect"
         );
+    }
+
+    #[test]
+    fn a_scenario_profile_changes_matching_and_bad_ones_are_located() {
+        let with = |profile: &str| {
+            SCENARIO.replace(
+                "\"steps\": [",
+                &format!("\"profile\": {profile},\n  \"steps\": ["),
+            )
+        };
+        let ok = with(
+            r#"{"users": {"map": {"externalId": "objectId"}, "matching": ["externalId", "userName"]}}"#,
+        );
+        let s = parse_scenario("t.json", &ok, false).unwrap();
+        assert_eq!(
+            s.steps[0].request.body.as_ref().unwrap()["externalId"],
+            "{{uuid.alice}}"
+        );
+        let bad = with(r#"{"users": {"map": {"titel": "jobTitle"}, "matching": ["nickName"]}}"#);
+        let e = parse_scenario("t.json", &bad, false)
+            .unwrap_err()
+            .into_vec();
+        let lines: Vec<String> = e.iter().map(|e| e.to_string()).collect();
+        assert_eq!(lines.len(), 2, "{lines:#?}");
+        assert!(
+            lines[0].contains("unknown target attribute `titel`"),
+            "{lines:#?}"
+        );
+        assert!(
+            lines[1].contains("matching attribute `nickName` is not mapped"),
+            "{lines:#?}"
+        );
+        assert_eq!((e[1].line, e[1].column), (5, 68), "{lines:#?}");
     }
 }
