@@ -43,6 +43,7 @@ pub mod action;
 pub mod directory;
 pub mod discover;
 pub mod expr;
+pub mod overlay;
 pub mod patch;
 pub mod profile;
 pub mod render;

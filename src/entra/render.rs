@@ -148,12 +148,20 @@ pub fn render(
     }
 }
 
-/// The create request with the required attributes only (userName, active and the name
-/// parts that have values; a group's displayName and externalId, core schema only): what
-/// a scenario's setup falls back to when the endpoint refuses the full mapped create.
-pub fn minimal_create(action: &Action, dir: &Directory, profile: &Profile) -> Option<Step> {
+/// The create with the required attributes only (userName, active, the name parts that
+/// have values, displayName, externalId, the work email and the matching attributes; a group's displayName and externalId, core
+/// schema only), and its read-back: what a scenario's setup falls back to when the
+/// endpoint refuses the full mapped create. The steps are `<id>-fallback` and
+/// `<id>-fallback-read`, so every report shows that the fallback ran.
+pub fn minimal_create(
+    id: &str,
+    action: &Action,
+    dir: &Directory,
+    profile: &Profile,
+) -> Option<Vec<Step>> {
+    let id = format!("{id}-fallback");
     let r = Renderer {
-        id: "fallback",
+        id: &id,
         dir,
         profile,
         dialect: Dialect::Default,
@@ -161,17 +169,11 @@ pub fn minimal_create(action: &Action, dir: &Directory, profile: &Profile) -> Op
     match action {
         Action::CreateUser { user } => {
             let u = r.user(user).ok()?;
-            Some(
-                r.create(Resource::User, user, &|a| u.value(a), true)
-                    .remove(0),
-            )
+            Some(r.create(Resource::User, user, &|a| u.value(a), true))
         }
         Action::CreateGroup { group } => {
             let g = r.group(group).ok()?;
-            Some(
-                r.create(Resource::Group, group, &|a| g.value(a), true)
-                    .remove(0),
-            )
+            Some(r.create(Resource::Group, group, &|a| g.value(a), true))
         }
         _ => None,
     }
@@ -314,7 +316,7 @@ impl<'a> Renderer<'a> {
             if m.target.is_manager() || m.target == Target::Attr("members".into()) {
                 continue;
             }
-            if minimal && !required(resource, &m.target) {
+            if minimal && !required(resource, &m.target) && !set.matching.contains(&m.target) {
                 continue;
             }
             let Some(v) = m.source.eval(values).or_else(|| m.default.clone()) else {
@@ -358,12 +360,13 @@ impl<'a> Renderer<'a> {
         );
         if minimal {
             post.note = Some(format!(
-                "fallback create of `{name}`: required attributes only"
+                "fallback: the full create of `{name}` was refused; the setup is retried with the required and matching attributes only"
             ));
         }
         post.capture
             .insert(id_var(name), CaptureSource::Body("/id".into()));
-        vec![post, self.read_back(resource, name, &sent, "create")]
+        let what = if minimal { "fallback create" } else { "create" };
+        vec![post, self.read_back(resource, name, &sent, what)]
     }
 
     fn read_back(
@@ -606,12 +609,15 @@ impl<'a> Renderer<'a> {
     }
 }
 
-/// The attributes a fallback create keeps.
+/// The attributes a fallback create keeps: what a SCIM user or group cannot do without,
+/// and, for users, the identifiers a later match or lookup relies on (`externalId`, the
+/// work email) and displayName, so the scenario's own subject still finds its object.
 fn required(resource: Resource, target: &Target) -> bool {
     match resource {
         Resource::User => {
-            matches!(target, Target::Attr(a) if a == "userName" || a == "active")
+            matches!(target, Target::Attr(a) if ["userName", "active", "displayName", "externalId"].contains(&a.as_str()))
                 || matches!(target, Target::Sub { parent, .. } if parent == "name")
+                || target.path() == "emails[type eq \"work\"].value"
         }
         Resource::Group => {
             matches!(target, Target::Attr(a) if a == "displayName" || a == "externalId")

@@ -413,7 +413,8 @@ fn groups_are_created_without_members_and_members_follow_per_dialect() {
 #[test]
 fn the_minimal_create_keeps_only_required_attributes() {
     let p = Profile::default_mappings();
-    let s = minimal_create(
+    let steps = minimal_create(
+        "create",
         &Action::CreateUser {
             user: user("alice"),
         },
@@ -421,16 +422,22 @@ fn the_minimal_create_keeps_only_required_attributes() {
         &p,
     )
     .unwrap();
+    let ids: Vec<&str> = steps.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, ["create-fallback", "create-fallback-read"]);
+    let s = &steps[0];
     assert_eq!(
-        body(&s),
+        body(s),
         &json!({
             "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-            "userName": "alice@example.com", "active": true,
+            "userName": "alice@example.com", "active": true, "displayName": "Alice Smith",
             "name": {"givenName": "Alice", "familyName": "Smith"},
+            "emails": [{"primary": true, "type": "work", "value": "alice@example.com"}],
+            "externalId": "alice",
             "meta": {"resourceType": "User"}
         })
     );
     let g = minimal_create(
+        "create",
         &Action::CreateGroup {
             group: "sales".into(),
         },
@@ -439,11 +446,12 @@ fn the_minimal_create_keeps_only_required_attributes() {
     )
     .unwrap();
     assert_eq!(
-        body(&g)["schemas"],
+        body(&g[0])["schemas"],
         json!(["urn:ietf:params:scim:schemas:core:2.0:Group"])
     );
     assert!(
         minimal_create(
+            "delete",
             &Action::DeleteUser {
                 user: user("alice")
             },

@@ -8,7 +8,7 @@
 //! own cause: the read would fail whatever the write did.
 
 use super::cause::{Cause, Rank, Signature, StepRef, log_code};
-use super::{ScenarioResult, StepResult, StepStatus};
+use super::{Fallback, ScenarioResult, StepResult, StepStatus};
 use crate::http::exchange::Exchange;
 use crate::scenario::model::Severity;
 use std::collections::HashMap;
@@ -29,6 +29,13 @@ pub fn mark_scenario(scenario: &mut ScenarioResult) {
                 if !interrupted {
                     step.consequence_of = last_failure.clone();
                 }
+            }
+            StepStatus::Failed | StepStatus::Errored | StepStatus::Warned
+                if step.fallback == Some(Fallback::Refused) =>
+            {
+                // The setup was retried with the required attributes only: what follows
+                // tests the scenario's subject, so nothing after it is a consequence.
+                step.cause = Some(signature(step).id());
             }
             StepStatus::Failed | StepStatus::Errored | StepStatus::Warned => {
                 if step.status == StepStatus::Failed && only_value_checks_failed(step) {
@@ -58,8 +65,24 @@ pub fn mark_scenario(scenario: &mut ScenarioResult) {
 }
 
 /// The signature of a step that failed or warned.
+///
+/// A refused setup create is signed by its resource and the answer only: every scenario's
+/// setup sends the profile's full mapped create (with the attributes its own directory
+/// object has), and one attribute the endpoint refuses is one cause, however many
+/// scenarios met it.
 pub fn signature(step: &StepResult) -> Signature {
-    Signature::of(step.exchange.as_ref(), step.failed_checks().next())
+    let mut signature = Signature::of(step.exchange.as_ref(), step.failed_checks().next());
+    if step.fallback == Some(Fallback::Refused) {
+        if let Some(e) = &step.exchange {
+            let path = e.request.path.split('?').next().unwrap_or_default();
+            signature.sent = format!(
+                "{} {path} with every mapped attribute (a scenario's setup; retried with the \
+                 required attributes only)",
+                e.request.method
+            );
+        }
+    }
+    signature
 }
 
 /// The signature of a step's first failed check that is not a value check (a read after a

@@ -18,7 +18,8 @@ use serde::{Deserialize, Serialize};
 /// Version of the JSON report layout.
 ///
 /// 2: `verdict`, `preflight`, `causes`; each step names its `cause` or the cause it is a
-/// `consequence_of`; a scenario says whether it was `rerun` alone.
+/// `consequence_of`; a scenario says whether it was `rerun` alone. Steps of a setup
+/// fallback say so in `fallback` (`refused` / `retry`), an optional field.
 pub const FORMAT_VERSION: u32 = 2;
 
 /// Everything one `scimreplay run` did and found.
@@ -209,6 +210,30 @@ pub struct StepResult {
     /// The cause of an earlier step whose failure made this one fail or be skipped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consequence_of: Option<String>,
+    /// Set on the steps of a setup that fell back to the required attributes only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<Fallback>,
+}
+
+/// A step's part in a setup fallback (failure isolation): the scenario's full mapped create
+/// was refused, so its setup was retried with the required attributes only and the
+/// scenario went on to test its own subject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Fallback {
+    /// The full mapped create the endpoint refused; reported once per run as a cause.
+    Refused,
+    /// The required-attributes create (or its read-back) sent in its place.
+    Retry,
+}
+
+impl Fallback {
+    pub fn label(self) -> &'static str {
+        match self {
+            Fallback::Refused => "refused setup create, retried with required attributes only",
+            Fallback::Retry => "fallback: required attributes only",
+        }
+    }
 }
 
 impl StepResult {

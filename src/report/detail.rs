@@ -76,6 +76,9 @@ pub fn step_detail_with(
     if let Some(reason) = &step.skipped_because {
         let _ = writeln!(out, "{INDENT}skipped: {reason}");
     }
+    if let Some(fallback) = step.fallback {
+        let _ = writeln!(out, "{INDENT}setup: {}", fallback.label());
+    }
     if let Some(exchange) = &step.exchange {
         push_exchange(&mut out, exchange, styles, bodies);
     }

@@ -203,6 +203,7 @@ mod tests {
             vars: Default::default(),
             steps: Vec::new(),
             directory: Default::default(),
+            profile: Default::default(),
             source_steps: Vec::new(),
             origin: Default::default(),
         };

@@ -157,6 +157,9 @@ fn attention_section(out: &mut String, report: &RunReport) {
             .filter(|st| st.status > StepStatus::Passed)
             .map(|st| match (&st.cause, &st.consequence_of) {
                 (_, Some(c)) => format!("{} (consequence of {c})", st.id),
+                (Some(c), None) if st.fallback.is_some() => {
+                    format!("{} ({c}, retried with required attributes only)", st.id)
+                }
                 (Some(c), None) => format!("{} ({c})", st.id),
                 (None, None) => st.id.clone(),
             })

@@ -238,7 +238,11 @@ fn step_line(step: &StepResult, s: Styles) -> String {
         (None, None) if step.status == StepStatus::Drift => "snapshot differs".to_string(),
         (None, None) => String::new(),
     };
-    let mut out = format!("      {label} {} {}\n", step.id, s.dim(&tail));
+    let tail = match step.fallback {
+        Some(f) => format!("{tail} ({})", f.label()),
+        None => tail,
+    };
+    let mut out = format!("      {label} {} {}\n", step.id, s.dim(tail.trim_start()));
     if let Some(diff) = step.snapshot_diff.as_deref() {
         let (shown, cut) = cut_body(diff, MAX_BODY_LINES, MAX_BODY_CHARS);
         out.push_str(&diff_lines(&shown, "        ", s));
@@ -536,6 +540,7 @@ mod tests {
             curl: None,
             cause: None,
             consequence_of: None,
+            fallback: None,
         }
     }
 

@@ -74,6 +74,7 @@ fn step(id: &str, status: StepStatus, exchange: Option<Exchange>) -> StepResult 
         curl,
         cause: None,
         consequence_of: None,
+        fallback: None,
     }
 }
 

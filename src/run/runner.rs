@@ -15,7 +15,7 @@ use crate::check::outcome::CheckOutcome;
 use crate::http::exchange::{Exchange, Fault, FaultKind, SentRequest};
 use crate::http::{Client, OutgoingRequest};
 use crate::model::{
-    CleanupReport, LeftBehind, ScenarioResult, SnapshotResult, SnapshotState, StepResult,
+    CleanupReport, Fallback, LeftBehind, ScenarioResult, SnapshotResult, SnapshotState, StepResult,
     StepStatus,
 };
 use crate::report::event::RunEvent;
@@ -178,7 +178,7 @@ async fn run_scenario(
     let mut run = ScenarioRun::new(scenario, shared, events);
     let mut steps: Vec<StepResult> = Vec::with_capacity(scenario.steps.len());
     for step in &scenario.steps {
-        steps.push(run.step(step).await);
+        run.step_isolated(step, &mut steps).await;
     }
     let snapshot = if compare {
         run.compare_snapshot(&mut steps)
@@ -221,6 +221,8 @@ struct ScenarioRun<'a> {
     answers: std::collections::HashMap<String, serde_json::Value>,
     /// The last write with the run's token and what it got back.
     last_write: Option<super::follow::LastWrite>,
+    /// True right after a setup create fell back: its read-back runs in fallback form too.
+    fell_back: bool,
 }
 
 impl<'a> ScenarioRun<'a> {
@@ -251,7 +253,40 @@ impl<'a> ScenarioRun<'a> {
             unrecorded: Vec::new(),
             answers: std::collections::HashMap::new(),
             last_write: None,
+            fell_back: false,
         }
+    }
+
+    /// Runs one step, isolating its scenario from a refused setup (failure isolation): a
+    /// setup create the endpoint refuses is recorded as refused and retried with the
+    /// required attributes only, and its read-back then reads that create back.
+    async fn step_isolated(&mut self, step: &Step, results: &mut Vec<StepResult>) {
+        let fallback = step.fallback.as_deref();
+        let fell_back = std::mem::take(&mut self.fell_back);
+        match fallback {
+            Some(retry) if step.request.method != Method::Post && fell_back => {
+                results.push(self.fallback_step(retry).await);
+            }
+            Some(retry) if step.request.method == Method::Post => {
+                let mut full = self.step(step).await;
+                if !setup_refused(&full) {
+                    results.push(full);
+                    return;
+                }
+                full.fallback = Some(Fallback::Refused);
+                results.push(full);
+                let retried = self.fallback_step(retry).await;
+                self.fell_back = true;
+                results.push(retried);
+            }
+            _ => results.push(self.step(step).await),
+        }
+    }
+
+    async fn fallback_step(&mut self, step: &Step) -> StepResult {
+        let mut result = self.step(step).await;
+        result.fallback = Some(Fallback::Retry);
+        result
     }
 
     /// Renders, guards, sends and judges one step; a step that cannot be sent is skipped.
@@ -417,6 +452,19 @@ impl<'a> ScenarioRun<'a> {
     }
 }
 
+/// True when a setup create was refused in a way a smaller body can get past: a 4xx answer
+/// about the request itself. Not 401/403 (credentials), 404 (no such collection), 409 (the
+/// object exists) or 429 (throttled): the required-attributes create would meet the same.
+fn setup_refused(result: &StepResult) -> bool {
+    let status = result
+        .exchange
+        .as_ref()
+        .filter(|e| e.fault.is_none())
+        .and_then(|e| e.response.as_ref())
+        .map(|r| r.status);
+    matches!(status, Some(s) if (400..500).contains(&s) && ![401, 403, 404, 409, 429].contains(&s))
+}
+
 /// The step's result once its answer is in: checks, verdict, and a curl line when it did not pass.
 fn judged(
     step: &Step,
@@ -444,6 +492,7 @@ fn judged(
         curl,
         cause: None,
         consequence_of: None,
+        fallback: None,
     }
 }
 
@@ -508,6 +557,7 @@ fn skipped(step: &Step, why: String) -> StepResult {
         curl: None,
         cause: None,
         consequence_of: None,
+        fallback: None,
     }
 }
 

@@ -8,7 +8,7 @@
 
 use super::model::{Scenario, SourceStep, Step};
 use super::validate::{Issue, Target};
-use crate::entra::{self, Action, Profile, RenderErrorKind};
+use crate::entra::{self, Profile, RenderErrorKind};
 use std::collections::BTreeSet;
 
 /// Why a scenario cannot be rendered for a profile.
@@ -45,7 +45,7 @@ impl ExpandError {
                 "declare the source attribute the action needs in `directory`"
             }
             ExpandError::DuplicateId { .. } => {
-                "rename the step: an action renders `<id>`, `<id>-read` and `<id>-2`"
+                "rename the step: an action renders `<id>`, `<id>-read`, `<id>-2` and `<id>-fallback`"
             }
         };
         Issue {
@@ -67,6 +67,8 @@ fn source_id(step: &SourceStep) -> &str {
 
 /// Renders `scenario.steps` from its source steps for `profile`.
 pub fn expand(scenario: &mut Scenario, profile: &Profile) -> Result<(), ExpandError> {
+    let with_changes = scenario.profile.apply(profile);
+    let profile = &with_changes;
     let mut dir = scenario.directory.clone();
     let mut steps: Vec<Step> = Vec::new();
     for source in &scenario.source_steps {
@@ -91,17 +93,18 @@ pub fn expand(scenario: &mut Scenario, profile: &Profile) -> Result<(), ExpandEr
         steps.extend(rendered);
         if let Some(step) = steps.get_mut(first) {
             merge(step, e);
-            if e.setup {
-                step.fallback = fallback(&e.action, &dir, profile, step);
-            }
         }
         for step in &mut steps[first..] {
             step.no_snapshot |= e.no_snapshot;
         }
+        if e.setup {
+            attach_fallback(&mut steps[first..], e, &dir, profile);
+        }
         entra::apply(&mut dir, &e.action);
     }
     let mut seen = BTreeSet::new();
-    for s in &steps {
+    let fallbacks = steps.iter().filter_map(|s| s.fallback.as_deref());
+    for s in steps.iter().chain(fallbacks) {
         if !seen.insert(s.id.clone()) {
             let owner = scenario
                 .source_steps
@@ -167,21 +170,29 @@ fn merge(step: &mut Step, e: &super::model::EntraStep) {
     step.expect.json.extend(e.expect.json.iter().cloned());
 }
 
-/// The required-attributes create a setup falls back to, when it differs from the full one.
-fn fallback(
-    action: &Action,
+/// Gives a setup create (`rendered` = the POST and its read-back) the steps it falls back
+/// to: the POST carries the required-attributes create, the read-back that create's
+/// read-back. Nothing when the full create already is the minimal one.
+fn attach_fallback(
+    rendered: &mut [Step],
+    e: &super::model::EntraStep,
     dir: &entra::Directory,
     profile: &Profile,
-    full: &Step,
-) -> Option<Box<Step>> {
-    let mut minimal = entra::minimal_create(action, dir, profile)?;
-    if minimal.request.body == full.request.body {
-        return None;
+) {
+    let Some(mut minimal) = entra::minimal_create(&e.id, &e.action, dir, profile) else {
+        return;
+    };
+    let [post, read, ..] = rendered else { return };
+    if minimal.len() != 2 || minimal[0].request.body == post.request.body {
+        return;
     }
-    minimal.id = full.id.clone();
-    minimal.expect = full.expect.clone();
-    minimal.no_snapshot = full.no_snapshot;
-    Some(Box::new(minimal))
+    let mut fallback_read = minimal.pop().expect("two steps");
+    let mut fallback_post = minimal.pop().expect("two steps");
+    fallback_post.expect = post.expect.clone();
+    fallback_post.no_snapshot = post.no_snapshot;
+    fallback_read.no_snapshot = read.no_snapshot;
+    post.fallback = Some(Box::new(fallback_post));
+    read.fallback = Some(Box::new(fallback_read));
 }
 
 #[cfg(test)]
@@ -212,6 +223,7 @@ mod tests {
             .fallback
             .as_ref()
             .expect("a setup create has a fallback");
+        assert_eq!(fallback.id, "create-fallback");
         assert!(
             fallback
                 .request
@@ -220,6 +232,12 @@ mod tests {
                 .unwrap()
                 .get("title")
                 .is_none()
+        );
+        let read = s.steps[1].fallback.as_ref().expect("and its read-back");
+        assert_eq!(read.id, "create-fallback-read");
+        assert!(
+            s.steps[2].fallback.is_none(),
+            "only the setup create falls back"
         );
 
         let mut p = Profile::default_mappings();
@@ -295,5 +313,38 @@ mod tests {
             e[0].message,
             "`update-user` is sent differently in each dialect"
         );
+    }
+
+    #[test]
+    fn a_scenario_profile_changes_matching_and_bad_ones_are_located() {
+        let with = |profile: &str| {
+            SCENARIO.replace(
+                "\"steps\": [",
+                &format!("\"profile\": {profile},\n  \"steps\": ["),
+            )
+        };
+        let ok = with(
+            r#"{"users": {"map": {"externalId": "objectId"}, "matching": ["externalId", "userName"]}}"#,
+        );
+        let s = parse_scenario("t.json", &ok, false).unwrap();
+        assert_eq!(
+            s.steps[0].request.body.as_ref().unwrap()["externalId"],
+            "{{uuid.alice}}"
+        );
+        let bad = with(r#"{"users": {"map": {"titel": "jobTitle"}, "matching": ["nickName"]}}"#);
+        let e = parse_scenario("t.json", &bad, false)
+            .unwrap_err()
+            .into_vec();
+        let lines: Vec<String> = e.iter().map(|e| e.to_string()).collect();
+        assert_eq!(lines.len(), 2, "{lines:#?}");
+        assert!(
+            lines[0].contains("unknown target attribute `titel`"),
+            "{lines:#?}"
+        );
+        assert!(
+            lines[1].contains("matching attribute `nickName` is not mapped"),
+            "{lines:#?}"
+        );
+        assert_eq!((e[1].line, e[1].column), (5, 68), "{lines:#?}");
     }
 }

@@ -37,6 +37,9 @@ pub struct Scenario {
     /// The directory objects `entra` steps act on.
     #[serde(skip)]
     pub directory: crate::entra::Directory,
+    /// The scenario's own changes to the active mapping profile (its `profile` key).
+    #[serde(skip)]
+    pub profile: crate::entra::overlay::Overlay,
     /// The steps as written, from which `steps` is rendered.
     #[serde(skip)]
     pub source_steps: Vec<SourceStep>,

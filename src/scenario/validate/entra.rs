@@ -5,6 +5,7 @@ use super::refs::Scope;
 use super::{Checker, Target, child, one_of};
 use crate::entra::action::NAMES;
 use crate::entra::directory::{is_object_name, source_value};
+use crate::entra::overlay::{Overlay, SetOverlay};
 use crate::entra::{Action, Directory, Expectation, Group, Resource, User};
 use crate::scenario::error::did_you_mean;
 use crate::scenario::model::{Dialect, EntraStep};
@@ -12,9 +13,129 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 const DIRECTORY_KEYS: &[&str] = &["users", "groups"];
+const OVERLAY_KEYS: &[&str] = &["map", "unmap", "matching"];
 const ENTRA_STEP_KEYS: &[&str] = &["id", "note", "entra", "setup", "expect", "no_snapshot"];
 
 impl Checker {
+    /// The `profile` object: the scenario's changes to the active mapping profile.
+    pub(super) fn profile_overlay(&mut self, value: &Value) -> Overlay {
+        let mut overlay = Overlay::default();
+        let Some(map) = self.object(value, "/profile", "`profile`") else {
+            return overlay;
+        };
+        self.keys(map, "/profile", DIRECTORY_KEYS);
+        for (resource, key) in [(Resource::User, "users"), (Resource::Group, "groups")] {
+            let ptr = child("/profile", key);
+            let Some(set) = map
+                .get(key)
+                .and_then(|v| self.object(v, &ptr, "changes to the mappings"))
+            else {
+                continue;
+            };
+            self.keys(set, &ptr, OVERLAY_KEYS);
+            let o = self.set_overlay(set, &ptr, resource);
+            match resource {
+                Resource::User => overlay.users = o,
+                Resource::Group => overlay.groups = o,
+            }
+        }
+        self.overlay_matching(&overlay);
+        overlay
+    }
+
+    fn set_overlay(&mut self, set: &Map<String, Value>, ptr: &str, res: Resource) -> SetOverlay {
+        let mut o = SetOverlay::default();
+        if let Some(m) = set
+            .get("map")
+            .and_then(|v| self.object(v, &child(ptr, "map"), "target → source attribute"))
+        {
+            for (target, source) in m {
+                let at = child(&child(ptr, "map"), target);
+                let Some(t) = self.target(res, target, &at, Target::Key) else {
+                    continue;
+                };
+                let Some(src) = self.string(source, &at, "a source attribute name") else {
+                    continue;
+                };
+                let valid = !src.is_empty()
+                    && src
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.');
+                if !valid {
+                    self.fail(&at, format!("invalid source attribute name `{src}`"), None);
+                    continue;
+                }
+                o.map.push((t, src));
+            }
+        }
+        for (key, list) in [("unmap", &mut o.unmap), ("matching", &mut Vec::new())] {
+            let at = child(ptr, key);
+            let Some(items) = set
+                .get(key)
+                .and_then(|v| self.array(v, &at, "target paths"))
+            else {
+                continue;
+            };
+            for (i, item) in items.iter().enumerate() {
+                let item_at = format!("{at}/{i}");
+                if let Some(t) = self
+                    .string(item, &item_at, "a target path")
+                    .and_then(|text| self.target(res, &text, &item_at, Target::Value))
+                {
+                    if list.contains(&t) {
+                        self.fail(&item_at, format!("`{t}` is listed twice"), None);
+                    } else {
+                        list.push(t);
+                    }
+                }
+            }
+            if key == "matching" {
+                if items.is_empty() {
+                    self.fail(&at, "at least one matching attribute is needed", None);
+                }
+                o.matching = Some(std::mem::take(list));
+            }
+        }
+        o
+    }
+
+    fn target(
+        &mut self,
+        res: Resource,
+        text: &str,
+        at: &str,
+        place: Target,
+    ) -> Option<crate::entra::Target> {
+        match crate::entra::Target::parse(res, text) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.push(at, place, e.message, e.hint);
+                None
+            }
+        }
+    }
+
+    /// Every matching attribute must be mapped once the changes apply to the default profile.
+    fn overlay_matching(&mut self, overlay: &Overlay) {
+        let profile = crate::entra::profile::builtin();
+        for (key, o, set) in [
+            ("users", &overlay.users, &profile.users),
+            ("groups", &overlay.groups, &profile.groups),
+        ] {
+            for (i, t) in o.matching.iter().flatten().enumerate() {
+                let mapped = o.map.iter().any(|(m, _)| m == t)
+                    || (set.get(t).is_some() && !o.unmap.contains(t));
+                if !mapped {
+                    self.fail(
+                        &format!("/profile/{key}/matching/{i}"),
+                        format!("matching attribute `{t}` is not mapped"),
+                        Some("add a mapping to it under `map`, from a source attribute".into()),
+                    );
+                }
+            }
+        }
+    }
+
     /// The `directory` object.
     pub(super) fn directory(&mut self, value: &Value, scope: &Scope) -> Directory {
         let mut dir = Directory::default();

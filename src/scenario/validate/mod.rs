@@ -50,6 +50,7 @@ const TOP_KEYS: &[&str] = &[
     "tags",
     "vars",
     "directory",
+    "profile",
     "steps",
 ];
 
@@ -90,6 +91,10 @@ pub(crate) fn scenario(doc: &Value) -> Result<Scenario, Vec<Issue>> {
         Some(v) => c.directory(v, &Scope::new(vars.keys().cloned().collect(), &[])),
         None => Directory::default(),
     };
+    let profile = match map.get("profile") {
+        Some(v) => c.profile_overlay(v),
+        None => Default::default(),
+    };
     let steps = c.required(map, "", "steps").and_then(|v| {
         // With an invalid dialect, steps are still checked (as if `default`).
         let d = dialect.unwrap_or(Dialect::Default);
@@ -109,6 +114,7 @@ pub(crate) fn scenario(doc: &Value) -> Result<Scenario, Vec<Issue>> {
                 vars,
                 steps: Vec::new(),
                 directory,
+                profile,
                 source_steps,
                 origin: Default::default(),
             };
@@ -469,7 +475,7 @@ mod tests {
     fn an_unrelated_unknown_key_lists_the_known_ones() {
         let src = doc(r#""name": "x", "summary": "s", "dialect": "any", "zzz": 1"#);
         let hint = "known keys here: `name`, `summary`, `description`, `behaviours`, `source`, \
-                    `dialect`, `tags`, `vars`, `directory`, `steps`";
+                    `dialect`, `tags`, `vars`, `directory`, `profile`, `steps`";
         expect_error(&src, "\"zzz\"", "unknown key `zzz`", Some(hint));
     }
 

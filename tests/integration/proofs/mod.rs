@@ -14,6 +14,7 @@
 //! `SCIMREPLAY_BLESS=1 cargo test --test integration proofs::` and review the diff.
 
 mod front;
+mod isolation;
 
 use crate::support::{TOKEN, TempDir, cli_env};
 use front::Front;

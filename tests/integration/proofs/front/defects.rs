@@ -540,6 +540,33 @@ pub const TOTAL_IS_PAGE_SIZE: Front = Front {
     },
 };
 
+/// The app has no `title` column: a user write that carries `title` (a create or replace
+/// body, or a PATCH operation on it) is refused with 400, everything else works.
+pub const TITLE_REFUSED: Front = Front {
+    before: |call| {
+        if !call.path.contains("/Users") || call.method == Method::GET {
+            return None;
+        }
+        let body = call.body.as_ref()?;
+        let in_body = body.get("title").is_some();
+        let in_ops = call.operations().iter().any(|op| {
+            op_path(op).eq_ignore_ascii_case("title")
+                || op
+                    .get("value")
+                    .and_then(Value::as_object)
+                    .is_some_and(|v| v.keys().any(|k| k.eq_ignore_ascii_case("title")))
+        });
+        (in_body || in_ops).then(|| {
+            scim_error(
+                StatusCode::BAD_REQUEST,
+                Some("invalidSyntax"),
+                "attribute 'title' is not supported by this application",
+            )
+        })
+    },
+    after: keep,
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
