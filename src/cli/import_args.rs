@@ -15,9 +15,16 @@ pub enum ImportSource {
     Validator(ValidatorArgs),
     /// A HAR 1.2 file: the requests under the SCIM base, as one scenario.
     Har(HarArgs),
-    /// Entra provisioning logs (the portal's JSON download, a Graph provisioningObjectSummary
-    /// list, or Azure Monitor diagnostic lines): the changes Entra made, as one scenario of
-    /// Entra actions rendered for the mapping profile and dialect.
+    /// Entra provisioning logs: the changes Entra made, as one scenario of Entra actions.
+    ///
+    /// Reads the portal's JSON download, a Microsoft Graph provisioningObjectSummary list or
+    /// Azure Monitor diagnostic lines. Each create, update, disable and delete becomes an
+    /// `entra` step on a `directory` object, its modifiedProperties mapped back to source
+    /// attributes; the requests are rendered for the mapping profile and dialect when the
+    /// scenario loads. Skipped events are left out (and listed); a change that failed in the
+    /// log keeps the endpoint's error in its step note and must succeed on replay.
+    ///
+    /// Example: scimreplay import provisioning-logs logs.json --out scenarios/cycle.json
     #[command(name = "provisioning-logs")]
     ProvisioningLogs(ProvisioningLogsArgs),
 }
