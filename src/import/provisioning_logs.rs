@@ -588,6 +588,8 @@ struct Obj {
     attrs: Map<String, Value>,
     provisioned: bool,
     soft_deleted: bool,
+    /// What the log calls the object by: source id, UPN, display name.
+    keys: Vec<String>,
 }
 
 /// Builds the scenario `name` from the events.
@@ -632,6 +634,7 @@ pub fn build(
         let mut set: Map<String, Value> = Map::new();
         let mut initial: Map<String, Value> = Map::new();
         let mut active: Option<bool> = None;
+        let mut member_changes: Vec<(Vec<String>, Vec<String>)> = Vec::new();
         for p in &ev.properties {
             match back(profile, ev.resource, &p.name) {
                 Back::Active => {
@@ -642,6 +645,11 @@ pub fn build(
                         "false" => Some(flip),
                         _ => None,
                     };
+                }
+                Back::Source(attr)
+                    if ev.resource == Resource::Group && attr.eq_ignore_ascii_case("members") =>
+                {
+                    member_changes.push((list(p.old.as_deref()), list(p.new.as_deref())));
                 }
                 Back::Source(attr) => {
                     let mut prefixed = |v: &str| {
@@ -709,6 +717,15 @@ pub fn build(
                     attrs,
                     provisioned: false,
                     soft_deleted: false,
+                    keys: [
+                        Some(ev.source_id.clone()),
+                        ev.upn.clone(),
+                        Some(ev.source_name.clone()),
+                    ]
+                    .into_iter()
+                    .flatten()
+                    .filter(|k| !k.is_empty())
+                    .collect(),
                 });
                 by_key.insert(key, objects.len() - 1);
                 objects.len() - 1
@@ -774,6 +791,55 @@ pub fn build(
                     false,
                 ));
                 objects[idx].provisioned = true;
+            }
+            (Change::Update, Resource::Group) if !member_changes.is_empty() => {
+                let known = |id: &String| {
+                    objects.iter().find(|o| {
+                        o.resource == Resource::User
+                            && o.provisioned
+                            && o.keys.iter().any(|k| k.eq_ignore_ascii_case(id))
+                    })
+                };
+                let mut added = Vec::new();
+                let mut removed = Vec::new();
+                for (old, new) in &member_changes {
+                    for id in new.iter().filter(|m| !old.contains(m)) {
+                        match known(id) {
+                            Some(o) => added.push(Value::String(o.name.clone())),
+                            None => left_out.push(format!(
+                                "{what}: member `{}` is not a user this log provisions",
+                                safe_note(id)
+                            )),
+                        }
+                    }
+                    for id in old.iter().filter(|m| !new.contains(m)) {
+                        if let Some(o) = known(id) {
+                            removed.push(Value::String(o.name.clone()));
+                        }
+                    }
+                }
+                push_update(
+                    &mut entra_steps,
+                    &step_id("rename"),
+                    ev.resource,
+                    &obj_name,
+                    &set,
+                    &objects[idx],
+                );
+                if !added.is_empty() {
+                    entra_steps.push((
+                        step_id("add-members"),
+                        json!({"action": "add-members", "group": obj_name, "users": added}),
+                        false,
+                    ));
+                }
+                if !removed.is_empty() {
+                    entra_steps.push((
+                        step_id("remove-members"),
+                        json!({"action": "remove-members", "group": obj_name, "users": removed}),
+                        false,
+                    ));
+                }
             }
             (Change::Update, _) => {
                 push_update(
@@ -941,6 +1007,24 @@ fn push_update(
             }
         }
     }
+}
+
+/// The members a log value names: a JSON array of ids (or of `{value}` objects), or ids
+/// separated by commas or semicolons.
+fn list(value: Option<&str>) -> Vec<String> {
+    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Vec::new();
+    };
+    if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(v) {
+        return items
+            .iter()
+            .filter_map(|i| text_of(Some(i)).or_else(|| text_of(get(i, "value"))))
+            .collect();
+    }
+    v.split([',', ';'])
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 fn change_word(c: Change) -> &'static str {

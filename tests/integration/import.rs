@@ -328,7 +328,7 @@ async fn import_logs(log: &Path, dir: &TempDir, extra: &[&str]) -> (PathBuf, Str
 async fn a_graph_provisioning_log_imports_shows_and_replays_green_then_red_on_a_fault() {
     let dir = TempDir::new("import-logs");
     let (out, stdout) = import_logs(&fixture("provisioning-logs-graph.json"), &dir, &[]).await;
-    assert!(stdout.contains("read 6 events"), "{stdout}");
+    assert!(stdout.contains("read 7 events"), "{stdout}");
     assert!(stdout.contains("left out event 3"), "{stdout}");
     let scenario = read(&out);
     assert!(
@@ -374,6 +374,11 @@ async fn a_graph_provisioning_log_imports_shows_and_replays_green_then_red_on_a_
     let (outcome, report, stdout) = replay(&good.base_url(), &out, &dir).await;
     assert_eq!(outcome, Outcome::Passed, "{stdout}");
     assert!(failing(&report).is_empty(), "{stdout}");
+    assert_eq!(
+        crate::support::step_status(&report, "e5-add-members-fixture-team"),
+        "passed",
+        "the member add reaches the endpoint"
+    );
 
     // The change that failed in the log fails again against an endpoint with the same bug.
     let bad = reference_with("case_sensitive_ops").await;
@@ -387,6 +392,11 @@ async fn a_graph_provisioning_log_imports_shows_and_replays_green_then_red_on_a_
     assert_eq!(
         crate::support::step_status(&report, "e1-create-rosa-park"),
         "passed"
+    );
+    assert_eq!(
+        crate::support::step_status(&report, "e4-create-fixture-team"),
+        "passed",
+        "only PATCHes meet the fault"
     );
 }
 

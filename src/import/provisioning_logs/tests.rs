@@ -293,3 +293,56 @@ fn the_dialect_and_a_profile_without_the_attribute_change_the_rendering() {
             .any(|w| w.contains("`title` has no attribute mapping"))
     );
 }
+
+#[test]
+fn group_creates_and_member_changes_become_group_actions() {
+    let user = summary("create", "success", create_props());
+    let group = |action: &str, t: &str, props: Value| {
+        json!({"activityDateTime": t, "provisioningAction": action,
+            "provisioningStatusInfo": {"status": "success"},
+            "sourceIdentity": {"id": "grp-1", "displayName": "Ops Team", "identityType": "Group"},
+            "targetIdentity": {"id": "g1", "identityType": "urn:ietf:params:scim:schemas:core:2.0:Group"},
+            "modifiedProperties": props})
+    };
+    let doc = json!([
+        user,
+        group(
+            "create",
+            "2026-01-05T10:30:00Z",
+            json!([{"displayName": "displayName", "newValue": "Ops Team"}])
+        ),
+        group(
+            "update",
+            "2026-01-05T10:40:00Z",
+            json!([{"displayName": "members", "oldValue": null,
+            "newValue": "[\"src-1\", \"stranger\"]"}])
+        ),
+        group(
+            "update",
+            "2026-01-05T10:50:00Z",
+            json!([{"displayName": "members", "oldValue": "src-1",
+            "newValue": ""}])
+        ),
+    ]);
+    let (_, built) = import(&doc.to_string());
+    let s = load(&built);
+    let ids: Vec<&str> = s.steps.iter().map(|s| s.id.as_str()).collect();
+    assert!(ids.contains(&"e2-create-ops-team"), "{ids:?}");
+    assert!(ids.contains(&"e3-add-members-ops-team"), "{ids:?}");
+    assert!(ids.contains(&"e4-remove-members-ops-team"), "{ids:?}");
+    let create = s
+        .steps
+        .iter()
+        .find(|s| s.id == "e2-create-ops-team")
+        .unwrap();
+    assert_eq!(
+        create.request.body.as_ref().unwrap()["displayName"],
+        "{{run.prefix}}Ops Team"
+    );
+    assert!(
+        built
+            .left_out
+            .iter()
+            .any(|w| w.contains("`stranger` is not a user"))
+    );
+}
