@@ -45,7 +45,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Record a client's traffic through a proxy in front of an endpoint, as a scenario.
     Record(Box<super::record_args::RecordArgs>),
-    /// Turn a SCIM Validator export or a HAR file into scenario files.
+    /// Turn a SCIM Validator export, a HAR file or Entra provisioning logs into scenarios.
     Import(super::import_args::ImportArgs),
     /// Mapping profiles: discover one from an endpoint's /Schemas, print Entra's defaults,
     /// check a file.

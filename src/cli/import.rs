@@ -1,6 +1,6 @@
 //! `scimreplay import`: other tools' records of SCIM traffic → scenario files.
 
-use super::import_args::{HarArgs, ImportArgs, ImportSource, ValidatorArgs};
+use super::import_args::{HarArgs, ImportArgs, ImportSource, ProvisioningLogsArgs, ValidatorArgs};
 use super::output::Out;
 use crate::exit::Outcome;
 use crate::http::Target;
@@ -18,6 +18,7 @@ pub fn import(args: ImportArgs, mut out: Out, mut err: Out) -> Outcome {
     match args.source {
         ImportSource::Validator(a) => validator(a, &mut out, &mut err),
         ImportSource::Har(a) => har(a, &mut out, &mut err),
+        ImportSource::ProvisioningLogs(a) => provisioning_logs(a, &mut out, &mut err),
     }
 }
 
@@ -98,4 +99,87 @@ fn har(args: HarArgs, out: &mut Out, err: &mut Out) -> Outcome {
     };
     let outputs = Outputs { scenario, snapshot };
     super::record::summarize(&converted, &outputs, out, err, &baseline, &base)
+}
+
+fn provisioning_logs(args: ProvisioningLogsArgs, out: &mut Out, err: &mut Out) -> Outcome {
+    use crate::scenario::model::Dialect;
+    let file = args.file.display().to_string();
+    let profile = match &args.mappings {
+        Some(path) => match crate::entra::profile::load(path) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = writeln!(err, "{e}");
+                return Outcome::InvalidInput;
+            }
+        },
+        None => crate::entra::profile::builtin().clone(),
+    };
+    let dialect = if args.dialect == "aadOptscim062020" {
+        Dialect::AadOptscim062020
+    } else {
+        Dialect::Default
+    };
+    let parsed =
+        match import::read(&args.file).and_then(|t| import::provisioning_logs::parse(&file, &t)) {
+            Ok(p) => p,
+            Err(e) => return fail(err, e),
+        };
+    let name = format!("logs-{}", record::name_from_path(&args.file));
+    let path = args.out.clone().unwrap_or_else(|| {
+        std::path::PathBuf::from("scenarios/provisioning-logs").join(format!("{name}.json"))
+    });
+    if path == args.file {
+        let _ = writeln!(
+            err,
+            "error: {}: --out names the log itself; give another file",
+            path.display()
+        );
+        return Outcome::InvalidInput;
+    }
+    let name = args
+        .out
+        .as_ref()
+        .map(|p| record::name_from_path(p))
+        .unwrap_or(name);
+    let built = import::provisioning_logs::build(&name, &file, &parsed, &profile, dialect);
+    if built.steps == 0 {
+        let _ = writeln!(
+            err,
+            "error: {file}: none of its {} events is a change Entra sent (all skipped or unsupported)",
+            parsed.events.len()
+        );
+        for why in &built.left_out {
+            let _ = writeln!(err, "  {why}");
+        }
+        return Outcome::InvalidInput;
+    }
+    let mut text = serde_json::to_string_pretty(&built.scenario).unwrap_or_default();
+    text.push('\n');
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            let _ = writeln!(err, "error: {}: {e}", dir.display());
+            return Outcome::EndpointOrHarness;
+        }
+    }
+    if let Err(e) = crate::atomic_file::write(&path, text.as_bytes()) {
+        let _ = writeln!(err, "error: {}: {e}", path.display());
+        return Outcome::EndpointOrHarness;
+    }
+    let _ = writeln!(
+        out,
+        "read {} events ({}); wrote {} Entra steps to {}",
+        parsed.events.len(),
+        parsed.shape.label(),
+        built.steps,
+        path.display()
+    );
+    for why in &built.left_out {
+        let _ = writeln!(out, "  left out {}", crate::escape::line(why));
+    }
+    let _ = writeln!(
+        out,
+        "replay: scimreplay run --target URL --no-builtin --scenarios {}",
+        path.display()
+    );
+    Outcome::Passed
 }

@@ -2,11 +2,14 @@
 //!
 //! `validator` reads Microsoft SCIM Validator results exports and `validator_plan` turns each
 //! test into a scenario (steps the export leaves out synthesized); `har` reads HAR 1.2
-//! files. All of them produce [`RawExchange`](crate::record::raw::RawExchange)s and go
+//! files; `provisioning_logs` reads Entra's provisioning logs, which hold values and intent
+//! rather than requests, into `directory` + `entra` steps rendered by the Entra model. The
+//! Validator and HAR importers produce [`RawExchange`](crate::record::raw::RawExchange)s and go
 //! through the recorder's converter, so captures, `{{run.prefix}}` names and the guard work
 //! the same for every source.
 
 pub mod har;
+pub mod provisioning_logs;
 pub mod validator;
 pub mod validator_plan;
 

@@ -16,6 +16,12 @@ async fn run_help_explains_every_flag() {
 }
 
 #[tokio::test]
+async fn import_provisioning_logs_help_explains_the_inputs() {
+    let run = cli(&["import", "provisioning-logs", "--help"]).await;
+    insta::assert_snapshot!("import_provisioning_logs_help", run.stderr);
+}
+
+#[tokio::test]
 async fn list_shows_name_dialect_tags_summary() {
     let run = cli(&["list"]).await;
     assert_eq!(run.outcome, Outcome::Passed, "{}", run.stderr);

@@ -307,3 +307,201 @@ async fn bad_input_exits_3_naming_the_file_place_and_expectation() {
         run.stderr
     );
 }
+
+/// Imports a provisioning log into `dir`; the scenario file and the command's output.
+async fn import_logs(log: &Path, dir: &TempDir, extra: &[&str]) -> (PathBuf, String) {
+    let out = dir.path().join("logs.json");
+    let mut args = vec![
+        "import",
+        "provisioning-logs",
+        log.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let run = cli(&args).await;
+    assert_eq!(run.outcome, Outcome::Passed, "{}{}", run.stdout, run.stderr);
+    (out, run.stdout)
+}
+
+#[tokio::test]
+async fn a_graph_provisioning_log_imports_shows_and_replays_green_then_red_on_a_fault() {
+    let dir = TempDir::new("import-logs");
+    let (out, stdout) = import_logs(&fixture("provisioning-logs-graph.json"), &dir, &[]).await;
+    assert!(stdout.contains("read 7 events"), "{stdout}");
+    assert!(stdout.contains("left out event 3"), "{stdout}");
+    let scenario = read(&out);
+    assert!(
+        scenario["description"]
+            .as_str()
+            .unwrap()
+            .contains("Reconstructed from provisioning logs")
+    );
+    let update = scenario["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == "e2-update-rosa-park")
+        .expect("the failed update is a step");
+    assert!(
+        update["note"]
+            .as_str()
+            .unwrap()
+            .contains("unsupported op Replace")
+    );
+
+    let show = cli(&[
+        "show",
+        "logs",
+        "--no-builtin",
+        "--scenarios",
+        out.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(show.outcome, Outcome::Passed, "{}", show.stderr);
+    assert!(
+        show.stdout.contains("PATCH <tenant-url>/Users/"),
+        "{}",
+        show.stdout
+    );
+    assert!(
+        show.stdout.contains("refused it with 400"),
+        "{}",
+        show.stdout
+    );
+
+    let good = reference_with("").await;
+    let (outcome, report, stdout) = replay(&good.base_url(), &out, &dir).await;
+    assert_eq!(outcome, Outcome::Passed, "{stdout}");
+    assert!(failing(&report).is_empty(), "{stdout}");
+    assert_eq!(
+        crate::support::step_status(&report, "e5-add-members-fixture-team"),
+        "passed",
+        "the member add reaches the endpoint"
+    );
+
+    // The change that failed in the log fails again against an endpoint with the same bug.
+    let bad = reference_with("case_sensitive_ops").await;
+    let (outcome, report, stdout) = replay(&bad.base_url(), &out, &dir).await;
+    assert_eq!(outcome, Outcome::ChecksFailed, "{stdout}");
+    assert_eq!(
+        crate::support::step_status(&report, "e2-update-rosa-park"),
+        "failed",
+        "{stdout}"
+    );
+    assert_eq!(
+        crate::support::step_status(&report, "e1-create-rosa-park"),
+        "passed"
+    );
+    assert_eq!(
+        crate::support::step_status(&report, "e4-create-fixture-team"),
+        "passed",
+        "only PATCHes meet the fault"
+    );
+}
+
+#[tokio::test]
+async fn portal_downloads_and_azure_monitor_lines_import_and_load() {
+    let dir = TempDir::new("import-logs-shapes");
+    for (file, shape) in [
+        (
+            "provisioning-logs-portal.json",
+            "the portal's JSON download",
+        ),
+        (
+            "provisioning-logs-azure.jsonl",
+            "Azure Monitor diagnostic lines",
+        ),
+    ] {
+        let (out, stdout) =
+            import_logs(&fixture(file), &dir, &["--dialect", "aadOptscim062020"]).await;
+        assert!(stdout.contains(shape), "{stdout}");
+        let scenario = read(&out);
+        assert_eq!(scenario["dialect"], "aadOptscim062020");
+        let show = cli(&[
+            "show",
+            "logs",
+            "--no-builtin",
+            "--scenarios",
+            out.to_str().unwrap(),
+        ])
+        .await;
+        assert_eq!(show.outcome, Outcome::Passed, "{file}: {}", show.stderr);
+        assert!(
+            show.stdout.contains("\"op\": \"replace\""),
+            "{}",
+            show.stdout
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_provisioning_logs_exit_3_naming_the_file_and_place() {
+    let dir = TempDir::new("import-logs-bad");
+    let cases = [
+        (
+            "har.json",
+            "{\"log\": {\"entries\": []}}",
+            "at : not a provisioning log",
+        ),
+        (
+            "cut.json",
+            "[{\"provisioningAction\": \"create\", ",
+            "truncated",
+        ),
+        (
+            "missing.json",
+            "{\"value\": [{\"provisioningAction\": \"create\", \"provisioningStatusInfo\": {\"status\": \"success\"}}]}",
+            "at /value/0/sourceIdentity",
+        ),
+    ];
+    for (name, text, wanted) in cases {
+        let path = dir.write(name, text);
+        let out = dir.path().join("never.json");
+        let run = cli(&[
+            "import",
+            "provisioning-logs",
+            path.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .await;
+        assert_eq!(run.outcome, Outcome::InvalidInput, "{name}: {}", run.stderr);
+        assert!(run.stderr.contains(name), "{}", run.stderr);
+        assert!(run.stderr.contains(wanted), "{name}: {}", run.stderr);
+        assert!(!out.exists());
+    }
+}
+
+#[tokio::test]
+async fn the_third_party_provisioning_log_imports_and_replays() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/recordings/provisioning-logs/elastic-integrations-azure-provisioninglogs-dropbox-2022.jsonl");
+    let sample = if sample.exists() {
+        sample
+    } else {
+        PathBuf::from(
+            "/work/shared/recordings/provisioning-logs/elastic-integrations-azure-provisioninglogs-dropbox-2022.jsonl",
+        )
+    };
+    if !sample.exists() {
+        eprintln!(
+            "skipped: no third-party provisioning log at {}",
+            sample.display()
+        );
+        return;
+    }
+    let dir = TempDir::new("import-logs-sample");
+    let (out, stdout) = import_logs(&sample, &dir, &[]).await;
+    assert!(
+        stdout.contains("read 2 events (Azure Monitor diagnostic lines)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("skipped this change"), "{stdout}");
+    let scenario = read(&out);
+    let body = serde_json::to_string(&scenario["directory"]).unwrap();
+    assert!(body.contains("{{run.prefix}}joel.miller@"), "{body}");
+    let good = reference_with("").await;
+    let (outcome, _, stdout) = replay(&good.base_url(), &out, &dir).await;
+    assert_eq!(outcome, Outcome::Passed, "{stdout}");
+}
