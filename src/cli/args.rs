@@ -101,6 +101,8 @@ pub struct RunArgs {
     pub token_env: String,
     #[command(flatten)]
     pub select: ScenarioArgs,
+    #[command(flatten)]
+    pub shard: super::shard_args::ShardArgs,
     /// Scenarios run at once (the steps of one scenario always run in order).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 8)]
     pub jobs: usize,

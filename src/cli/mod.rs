@@ -14,6 +14,7 @@ pub mod output;
 mod record;
 pub mod record_args;
 mod resolve;
+pub mod shard_args;
 mod sweep;
 
 use crate::exit::Outcome;

@@ -80,7 +80,10 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
     }
     let timeout = timeout(args.timeout)?;
     let color = env.color(args.color);
-    let scenarios = scenarios(&args.select, color)?;
+    let mut scenarios = scenarios(&args.select, color)?;
+    if let Some(partition) = &args.shard.partition {
+        scenarios = partition.apply(scenarios);
+    }
     let endpoint = match &args.target {
         None => Endpoint::Builtin,
         Some(url) => {
@@ -154,6 +157,8 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
         snapshots,
         state_dir: args.state_dir.clone(),
         preflight: !args.no_preflight,
+        partition: args.shard.partition.map(|p| p.to_string()),
+        fail_fast: args.shard.fail_fast,
     })
 }
 

@@ -290,6 +290,7 @@ pub(crate) fn sample_report() -> RunReport {
         verdict: Verdict::Passed,
         preflight: None,
         causes: Vec::new(),
+        partition: None,
         scenarios,
         cleanup: CleanupReport {
             ledger: ".scimreplay/ledger 7f3a2c.json".into(),

@@ -59,6 +59,10 @@ pub struct RunPlan {
     pub state_dir: PathBuf,
     /// Replay Entra's Test Connection first and stop when it cannot succeed.
     pub preflight: bool,
+    /// The shard of the selection this run is (`--partition`), for the reports.
+    pub partition: Option<String>,
+    /// Start no new scenario once one has failed.
+    pub fail_fast: bool,
 }
 
 /// A failure of the harness itself (not a finding about the endpoint).
@@ -100,6 +104,13 @@ pub async fn execute(
         jobs: plan.jobs,
     }));
     let mut report = identity.report(&connection.label, baseline);
+    report.partition = plan.partition.clone();
+    if let Some(partition) = &plan.partition {
+        reporting.send(RunEvent::Notice(format!(
+            "partition {partition} runs {} of the selected scenarios",
+            plan.scenarios.len()
+        )));
+    }
     if plan.preflight {
         let probes = preflight::preflight(&connection.client, &connection.token_source);
         let checked = tokio::select! {
@@ -136,8 +147,9 @@ pub async fn execute(
         run_id: identity.run_id.clone(),
         strict: plan.strict,
         snapshots,
+        fail_fast: plan.fail_fast,
     });
-    let (scenarios, cleanup) = runner::run_all(
+    let ran = runner::run_all(
         plan.scenarios,
         Arc::clone(&shared),
         plan.jobs,
@@ -145,10 +157,11 @@ pub async fn execute(
     )
     .await;
     watcher.abort();
-    reporting.send(RunEvent::CleanupFinished(Arc::new(cleanup.clone())));
+    reporting.send(RunEvent::CleanupFinished(Arc::new(ran.cleanup.clone())));
     connection.close(Some(&shared.ledger)).await;
-    report.scenarios = scenarios;
-    report.cleanup = cleanup;
+    report.scenarios = ran.results;
+    report.cleanup = ran.cleanup;
+    report.summary.not_run = ran.not_run;
     report.summary.interrupted = interrupt.stopping();
     reporting.finish(identity.conclude(report)).await
 }
@@ -187,6 +200,7 @@ impl RunIdentity {
             verdict: Verdict::Passed,
             preflight: None,
             causes: Vec::new(),
+            partition: None,
             scenarios: Vec::new(),
             cleanup: CleanupReport::default(),
             summary: Summary::default(),
