@@ -103,6 +103,8 @@ pub struct RunArgs {
     pub select: ScenarioArgs,
     #[command(flatten)]
     pub shard: super::shard_args::ShardArgs,
+    #[command(flatten)]
+    pub config: super::config::ConfigArgs,
     /// Scenarios run at once (the steps of one scenario always run in order).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 8)]
     pub jobs: usize,

@@ -6,6 +6,7 @@ mod support;
 mod catalogue;
 mod checks;
 mod cli;
+mod config;
 mod exit_codes;
 mod faults;
 mod foreign;
