@@ -11,6 +11,7 @@ mod finish;
 mod import;
 pub mod import_args;
 pub mod manual;
+pub mod oauth_args;
 pub mod output;
 mod record;
 pub mod record_args;

@@ -2,7 +2,7 @@
 
 use super::args::{RunArgs, ScenarioArgs};
 use super::env::Environment;
-use crate::http::{ClientOptions, RetryPolicy, Secret, Target};
+use crate::http::{ClientOptions, RetryPolicy, Target};
 use crate::run::{Endpoint, RunPlan, SnapshotPlan};
 use crate::scenario::model::{Dialect, Scenario};
 use crate::snapshot::{UpdateMode, valid_name};
@@ -84,25 +84,6 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
     if let Some(partition) = &args.shard.partition {
         scenarios = partition.apply(scenarios);
     }
-    let endpoint = match &args.target {
-        None => Endpoint::Builtin,
-        Some(url) => {
-            let target = Target::parse(url)?;
-            // A dry run sends nothing, so it needs no token.
-            let token = env.var(&args.token_env).or(args.dry_run.then_some("")).ok_or_else(|| {
-                InputError(format!(
-                    "error: no bearer token: set {name} to the Secret Token your endpoint expects \
-                     (e.g. `export {name}=...`), or name another variable with --token-env",
-                    name = args.token_env
-                ))
-            })?;
-            Endpoint::Remote {
-                target,
-                token: Secret::new(token),
-                token_env: args.token_env.clone(),
-            }
-        }
-    };
     let cacert_pem = read_cacert(args.cacert.as_ref())?;
     let headers = args
         .headers
@@ -121,6 +102,24 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
             max_wait: Duration::from_secs(args.max_retry_wait),
         },
         ..ClientOptions::default()
+    };
+    let endpoint = match &args.target {
+        None => Endpoint::Builtin,
+        Some(url) => {
+            let target = Target::parse(url)?;
+            let (token, token_source) = super::oauth_args::run_credentials(
+                &args.oauth,
+                &args.token_env,
+                env,
+                &client,
+                args.dry_run,
+            )?;
+            Endpoint::Remote {
+                target,
+                token,
+                token_source,
+            }
+        }
     };
     if let Some(name) = args.baseline.as_deref().filter(|n| !valid_name(n)) {
         return Err(InputError(format!(

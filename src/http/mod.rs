@@ -4,10 +4,12 @@ pub mod client;
 mod decode;
 pub mod exchange;
 pub mod extra;
+pub mod oauth;
 mod scrub;
 pub mod secret;
 pub mod target;
 
 pub use client::{Client, ClientOptions, OutgoingRequest, RetryPolicy};
+pub use oauth::{Credentials, OAuthError, OAuthSettings};
 pub use secret::Secret;
 pub use target::Target;

@@ -11,7 +11,7 @@ pub mod snapshots;
 pub mod track;
 
 use crate::exit::Outcome;
-use crate::http::{Client, ClientOptions, Secret, Target};
+use crate::http::{Client, ClientOptions, Credentials, Secret, Target};
 use crate::model::{CleanupReport, FORMAT_VERSION, PreflightResult, RunReport, Summary, Verdict};
 use crate::reference;
 use crate::report::event::{Reporter, RunEvent, RunStarted};
@@ -29,11 +29,12 @@ use tokio::sync::mpsc;
 pub enum Endpoint {
     /// Start the built-in reference endpoint in-process on a free loopback port.
     Builtin,
-    /// A real endpoint: its Tenant URL, the bearer token and the variable it came from.
+    /// A real endpoint: its Tenant URL, the credentials, and where they came from in words
+    /// (`$SCIMREPLAY_TOKEN`, or the OAuth token endpoint), for a rejection message.
     Remote {
         target: Target,
-        token: Secret,
-        token_env: String,
+        token: Credentials,
+        token_source: String,
     },
 }
 
@@ -76,6 +77,8 @@ pub enum HarnessError {
     Ledger(#[from] ledger::LedgerError),
     #[error(transparent)]
     Report(#[from] crate::report::event::ReportError),
+    #[error(transparent)]
+    OAuth(#[from] crate::http::OAuthError),
 }
 
 /// Runs the plan, feeding `reporter` as results arrive, and returns the final report.
@@ -233,6 +236,7 @@ impl Connection {
         let (server, target, token, label, token_source) = match endpoint {
             Endpoint::Builtin => {
                 let (server, target, token) = start_builtin().await?;
+                let token = Credentials::from(token);
                 let label = "builtin reference endpoint".to_string();
                 let source = "the built-in endpoint's own token".to_string();
                 (Some(server), target, token, label, source)
@@ -240,12 +244,14 @@ impl Connection {
             Endpoint::Remote {
                 target,
                 token,
-                token_env,
+                token_source,
             } => {
                 let label = target.display();
-                (None, target, token, label, format!("${token_env}"))
+                (None, target, token, label, token_source)
             }
         };
+        // OAuth: the first token now, so bad client credentials stop the run before it starts.
+        token.authenticate().await?;
         let client = Client::new(target.clone(), Some(token), options)?;
         Ok(Connection {
             server,
