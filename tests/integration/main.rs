@@ -16,6 +16,7 @@ mod hostile;
 mod import;
 mod interrupt;
 mod leftovers;
+mod oauth;
 mod partition;
 mod proofs;
 mod record;
