@@ -260,10 +260,15 @@ pub async fn cleanup(args: CleanupArgs, env: &Environment, out: Out, mut err: Ou
         Ok(t) => t,
         Err(e) => return fail_input(&mut err, e),
     };
+    let proxy = match env.proxies() {
+        Ok(p) => p,
+        Err(e) => return fail_input(&mut err, InputError(e)),
+    };
     let options = ClientOptions {
         timeout,
         cacert_pem,
         insecure: args.insecure,
+        proxy: Some(proxy),
         ..ClientOptions::default()
     };
     let Some(token) = env.var(&args.token_env).map(Secret::new) else {

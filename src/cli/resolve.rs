@@ -92,11 +92,17 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
             crate::http::extra::parse(h).map_err(|e| InputError(format!("error: --header {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    // The built-in endpoint is on this machine: never through a proxy.
+    let proxy = match &args.target {
+        None => crate::http::ProxySettings::default(),
+        Some(_) => env.proxies().map_err(InputError)?,
+    };
     let client = ClientOptions {
         timeout,
         cacert_pem,
         insecure: args.insecure,
         headers,
+        proxy: Some(proxy),
         retry: RetryPolicy {
             max_retries: 3,
             max_wait: Duration::from_secs(args.max_retry_wait),

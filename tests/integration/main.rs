@@ -19,6 +19,7 @@ mod leftovers;
 mod oauth;
 mod partition;
 mod proofs;
+mod proxy;
 mod record;
 mod record_proxy;
 mod reference;
