@@ -8,5 +8,6 @@ pub mod load;
 pub mod locate;
 pub mod model;
 pub mod partition;
+pub mod schema;
 pub mod select;
 pub(crate) mod validate;

@@ -24,6 +24,7 @@ mod record;
 mod record_proxy;
 mod reference;
 mod safety;
+mod schema;
 mod sweep;
 mod third_party;
 mod throttling;
