@@ -280,19 +280,6 @@ async fn an_endpoint_that_answers_401_to_everything_gets_one_new_token_per_401()
     assert_eq!(tokens, 4, "{tokens} token requests");
 }
 
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            out.extend(files_under(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
 /// The forms a secret could be echoed in: raw, JSON-escaped, percent-encoded, base64.
 fn forms(secret: &str) -> Vec<String> {
     use base64::Engine;
@@ -356,7 +343,7 @@ async fn neither_the_secret_nor_an_issued_token_reaches_any_output() {
         "terminal".to_string(),
         format!("{}{}", run.stdout, run.stderr),
     )];
-    for f in files_under(&dir.path().join("out")) {
+    for f in crate::support::files_under(&dir.path().join("out")) {
         outputs.push((
             f.display().to_string(),
             std::fs::read_to_string(&f).unwrap_or_default(),
