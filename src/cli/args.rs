@@ -109,7 +109,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME", default_value = "SCIMREPLAY_TOKEN")]
     pub token_env: String,
     #[command(flatten)]
+    pub oauth: super::oauth_args::OAuthRunArgs,
+    #[command(flatten)]
     pub select: ScenarioArgs,
+    #[command(flatten)]
+    pub shard: super::shard_args::ShardArgs,
+    #[command(flatten)]
+    pub config: super::config::ConfigArgs,
     /// Scenarios run at once (the steps of one scenario always run in order).
     #[arg(short = 'j', long, value_name = "N", default_value_t = 8)]
     pub jobs: usize,
@@ -277,6 +283,8 @@ pub struct ServeArgs {
     /// Answer 429 with Retry-After above this many requests per second.
     #[arg(long, value_name = "N")]
     pub rate_limit: Option<u32>,
+    #[command(flatten)]
+    pub oauth: super::oauth_args::OAuthServeArgs,
     /// Path the SCIM resources live under.
     #[arg(long, value_name = "PATH", default_value = "/scim/v2")]
     pub base_path: String,

@@ -81,6 +81,14 @@ pub async fn run(args: RunArgs, env: &Environment, out: Out, mut err: Out) -> Ou
     interrupt.listen();
     match crate::run::execute(plan, interrupt, Box::new(fanout)).await {
         Ok(report) => crate::run::outcome(&report),
+        Err(crate::run::HarnessError::OAuth(e)) => {
+            let _ = writeln!(err, "error: {e}");
+            if e.is_rejection() {
+                Outcome::CredentialsRejected
+            } else {
+                Outcome::EndpointOrHarness
+            }
+        }
         Err(e) => {
             let _ = writeln!(err, "error: {}", error_chain(&e));
             Outcome::EndpointOrHarness
@@ -306,10 +314,15 @@ pub async fn cleanup(args: CleanupArgs, env: &Environment, out: Out, mut err: Ou
         Ok(t) => t,
         Err(e) => return fail_input(&mut err, e),
     };
+    let proxy = match env.proxies() {
+        Ok(p) => p,
+        Err(e) => return fail_input(&mut err, InputError(e)),
+    };
     let options = ClientOptions {
         timeout,
         cacert_pem,
         insecure: args.insecure,
+        proxy: Some(proxy),
         ..ClientOptions::default()
     };
     let Some(token) = env.var(&args.token_env).map(Secret::new) else {
@@ -332,7 +345,7 @@ pub async fn cleanup(args: CleanupArgs, env: &Environment, out: Out, mut err: Ou
                 );
             }
         };
-        let client = match Client::new(target, Some(token), options) {
+        let client = match Client::new(target, Some(token.into()), options) {
             Ok(c) => c,
             Err(e) => return fail_input(&mut err, e.into()),
         };
@@ -344,7 +357,13 @@ pub async fn cleanup(args: CleanupArgs, env: &Environment, out: Out, mut err: Ou
 
 /// `scimreplay serve`.
 pub async fn serve(args: ServeArgs, env: &Environment, mut out: Out, mut err: Out) -> Outcome {
-    let Some(token) = env.var(&args.token_env).map(str::to_string) else {
+    let oauth = match super::oauth_args::serve_oauth(&args.oauth, env) {
+        Ok(o) => o,
+        Err(e) => return fail_input(&mut err, e),
+    };
+    // With a token endpoint the static token is optional: only issued tokens are accepted.
+    let token = env.var(&args.token_env).map(str::to_string);
+    let Some(token) = token.or_else(|| oauth.as_ref().map(|_| String::new())) else {
         return fail_input(
             &mut err,
             InputError(format!(
@@ -390,7 +409,8 @@ pub async fn serve(args: ServeArgs, env: &Environment, mut out: Out, mut err: Ou
             ..crate::reference::StoreLimits::default()
         },
         faults,
-        ..crate::reference::ServerConfig::new(token)
+        oauth: oauth.clone(),
+        ..crate::reference::ServerConfig::new(token.clone())
     };
     let config_faults = config.faults.to_string();
     let server = match crate::reference::spawn(listener, config).await {
@@ -400,15 +420,34 @@ pub async fn serve(args: ServeArgs, env: &Environment, mut out: Out, mut err: Ou
             return Outcome::EndpointOrHarness;
         }
     };
+    let bearer = match (&oauth, token.is_empty()) {
+        (Some(_), true) => "tokens from the token endpoint only".to_string(),
+        (Some(_), false) => format!(
+            "the value of ${} or a token from the token endpoint",
+            args.token_env
+        ),
+        (None, _) => format!("the value of ${}", args.token_env),
+    };
     let _ = writeln!(
         out,
-        "scimreplay serve: SCIM 2.0 reference endpoint at {}\n  bearer token: the value of ${}\n  \
+        "scimreplay serve: SCIM 2.0 reference endpoint at {}\n  bearer token: {bearer}\n  \
          faults: {}\n  point a client at it, e.g. `scimreplay run --target {}`\n  Ctrl-C (or SIGTERM) stops it",
         server.base_url(),
-        args.token_env,
         config_faults,
         server.base_url()
     );
+    if let Some(o) = &oauth {
+        let origin = format!("http://{}", server.local_addr());
+        let _ = writeln!(
+            out,
+            "  OAuth token endpoint: POST {origin}{} (client credentials for client `{}`, \
+             secret from ${}, tokens live {} s)",
+            crate::reference::TOKEN_PATH,
+            crate::escape::line(&o.client_id),
+            args.oauth.oauth_secret_env,
+            o.token_ttl.as_secs()
+        );
+    }
     let _ = out.flush();
     crate::run::interrupt::stop_signal().await;
     server.shutdown().await;

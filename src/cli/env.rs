@@ -40,6 +40,11 @@ impl Environment {
             .filter(|v| !v.is_empty())
     }
 
+    /// The proxies named by `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`.
+    pub fn proxies(&self) -> Result<crate::http::ProxySettings, String> {
+        crate::http::ProxySettings::from_vars(|name| self.var(name))
+    }
+
     /// Running under CI (`CI` set to anything but `false`/`0`).
     pub fn in_ci(&self) -> bool {
         self.var("CI").is_some_and(|v| v != "false" && v != "0")

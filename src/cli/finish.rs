@@ -46,7 +46,7 @@ pub async fn finish_ledgers(
         );
         return Outcome::Passed;
     }
-    let client = match Client::new(target.clone(), Some(token), options) {
+    let client = match Client::new(target.clone(), Some(token.into()), options) {
         Ok(c) => c,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");

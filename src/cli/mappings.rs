@@ -160,7 +160,7 @@ async fn discover_command(
         headers,
         ..ClientOptions::default()
     };
-    let client = match Client::new(target.clone(), Some(token), options) {
+    let client = match Client::new(target.clone(), Some(token.into()), options) {
         Ok(c) => c,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");

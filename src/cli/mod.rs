@@ -5,21 +5,23 @@
 
 pub mod args;
 mod commands;
+pub mod config;
 pub mod env;
 mod finish;
 mod import;
 pub mod import_args;
 pub mod manual;
 pub mod mappings;
+pub mod oauth_args;
 pub mod output;
 mod record;
 pub mod record_args;
 mod report_paths;
 mod resolve;
+pub mod shard_args;
 mod sweep;
 
 use crate::exit::Outcome;
-use clap::Parser;
 use std::io::Write;
 
 pub use env::Environment;
@@ -28,9 +30,14 @@ pub use output::{Buffer, Out};
 /// Parses the process arguments and runs the command; the return value is the exit code.
 pub fn main() -> std::process::ExitCode {
     let env = Environment::capture();
-    let cli = match args::Cli::try_parse() {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let cli = match config::parse(std::env::args_os().collect(), &cwd) {
         Ok(cli) => cli,
-        Err(e) => {
+        Err(config::ParseFailure::Config(message)) => {
+            eprintln!("{}", message.trim_end());
+            return Outcome::InvalidInput.into();
+        }
+        Err(config::ParseFailure::Clap(e)) => {
             let _ = e.print();
             return match e.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => {

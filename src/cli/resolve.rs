@@ -3,7 +3,7 @@
 use super::args::{RunArgs, ScenarioArgs};
 use super::env::Environment;
 use crate::entra::Profile;
-use crate::http::{ClientOptions, RetryPolicy, Secret, Target};
+use crate::http::{ClientOptions, RetryPolicy, Target};
 use crate::run::{Endpoint, RunPlan, SnapshotPlan};
 use crate::scenario::model::{Dialect, Scenario};
 use crate::snapshot::{UpdateMode, valid_name};
@@ -148,29 +148,13 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
     }
     let color = env.color(args.color);
     let Selected {
-        scenarios,
+        mut scenarios,
         mappings,
         notes,
     } = scenarios(&args.select, color)?;
-    let endpoint = match &args.target {
-        None => Endpoint::Builtin,
-        Some(url) => {
-            let target = Target::parse(url)?;
-            // A dry run sends nothing, so it needs no token.
-            let token = env.var(&args.token_env).or(args.dry_run.then_some("")).ok_or_else(|| {
-                InputError(format!(
-                    "error: no bearer token: set {name} to the Secret Token your endpoint expects \
-                     (e.g. `export {name}=...`), or name another variable with --token-env",
-                    name = args.token_env
-                ))
-            })?;
-            Endpoint::Remote {
-                target,
-                token: Secret::new(token),
-                token_env: args.token_env.clone(),
-            }
-        }
-    };
+    if let Some(partition) = &args.shard.partition {
+        scenarios = partition.apply(scenarios);
+    }
     let cacert_pem = read_cacert(args.cacert.as_ref())?;
     let headers = args
         .headers
@@ -179,16 +163,40 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
             crate::http::extra::parse(h).map_err(|e| InputError(format!("error: --header {e}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    // The built-in endpoint is on this machine: never through a proxy.
+    let proxy = match &args.target {
+        None => crate::http::ProxySettings::default(),
+        Some(_) => env.proxies().map_err(InputError)?,
+    };
     let client = ClientOptions {
         timeout,
         cacert_pem,
         insecure: args.insecure,
         headers,
+        proxy: Some(proxy),
         retry: RetryPolicy {
             max_retries: 3,
             max_wait: Duration::from_secs(args.max_retry_wait),
         },
         ..ClientOptions::default()
+    };
+    let endpoint = match &args.target {
+        None => Endpoint::Builtin,
+        Some(url) => {
+            let target = Target::parse(url)?;
+            let (token, token_source) = super::oauth_args::run_credentials(
+                &args.oauth,
+                &args.token_env,
+                env,
+                &client,
+                args.dry_run,
+            )?;
+            Endpoint::Remote {
+                target,
+                token,
+                token_source,
+            }
+        }
     };
     if let Some(name) = args.baseline.as_deref().filter(|n| !valid_name(n)) {
         return Err(InputError(format!(
@@ -239,6 +247,8 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
                 notes,
             },
         },
+        partition: args.shard.partition.map(|p| p.to_string()),
+        fail_fast: args.shard.fail_fast,
     })
 }
 

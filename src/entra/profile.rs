@@ -246,7 +246,7 @@ pub fn parse(file: &str, text: &str) -> Result<Profile, ScenarioErrors> {
     }
 }
 
-const TOP: &[&str] = &["name", "scope", "users", "groups"];
+const TOP: &[&str] = &["$schema", "name", "scope", "users", "groups"];
 const SET: &[&str] = &["mappings", "matching"];
 const MAPPING: &[&str] = &["source", "expression", "target", "default"];
 

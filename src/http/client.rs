@@ -5,6 +5,7 @@
 
 use super::decode::{chain, classify, decode_body, timeout_fault};
 use super::exchange::{Exchange, Fault, FaultKind, REDACTED, ReceivedResponse, SentRequest};
+use super::oauth::Credentials;
 use super::secret::Secret;
 use super::target::Target;
 use crate::scenario::model::{AuthMode, Method, QueryStyle};
@@ -30,6 +31,9 @@ pub struct ClientOptions {
     /// Headers added to every request (`--header`); a scenario's own header of the same
     /// name wins. Shown redacted.
     pub headers: Vec<(String, String)>,
+    /// Proxies captured from the environment; `None` leaves them to the HTTP library's own
+    /// reading of the process environment (which honours the same variables).
+    pub proxy: Option<super::proxy::ProxySettings>,
 }
 
 /// How 429 answers are waited out.
@@ -54,6 +58,7 @@ impl Default for ClientOptions {
                 max_wait: Duration::from_secs(10),
             },
             headers: Vec::new(),
+            proxy: None,
         }
     }
 }
@@ -84,7 +89,7 @@ pub struct OutgoingRequest {
 pub struct Client {
     inner: reqwest::Client,
     target: Target,
-    token: Option<Secret>,
+    token: Option<Credentials>,
     options: ClientOptions,
 }
 
@@ -112,13 +117,16 @@ pub(crate) fn reqwest_client(options: &ClientOptions) -> Result<reqwest::Client,
     if options.insecure {
         builder = builder.danger_accept_invalid_certs(true);
     }
+    if let Some(proxy) = &options.proxy {
+        builder = proxy.apply(builder).map_err(ClientError::Build)?;
+    }
     builder.build().map_err(|e| ClientError::Build(chain(&e)))
 }
 
 impl Client {
     pub fn new(
         target: Target,
-        token: Option<Secret>,
+        token: Option<Credentials>,
         options: ClientOptions,
     ) -> Result<Client, ClientError> {
         let inner = reqwest_client(&options)?;
@@ -134,11 +142,29 @@ impl Client {
         &self.target
     }
 
+    /// The run's credentials, if any.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.token.as_ref()
+    }
+
     /// Sends the request, waiting out 429s as the retry policy allows.
+    ///
+    /// With OAuth credentials, a 401 to a request that carried the run's token gets a new
+    /// token and is sent once more.
     pub async fn send(&self, request: &OutgoingRequest) -> Exchange {
         let mut retries = Vec::new();
+        let mut refreshed = false;
         loop {
-            let mut exchange = self.send_once(request).await;
+            let (mut exchange, generation) = self.send_once(request).await;
+            let unauthorised = exchange.response.as_ref().is_some_and(|r| r.status == 401);
+            if unauthorised && request.auth == AuthMode::Token && !refreshed {
+                if let (Some(creds), Some(generation)) = (&self.token, generation) {
+                    if creds.rejected(generation).await {
+                        refreshed = true;
+                        continue;
+                    }
+                }
+            }
             let wait = exchange
                 .response
                 .as_ref()
@@ -173,8 +199,31 @@ impl Client {
         }
     }
 
-    async fn send_once(&self, request: &OutgoingRequest) -> Exchange {
-        let (sent, builder) = self.build(request);
+    /// One attempt, and the generation of the OAuth token it carried.
+    async fn send_once(&self, request: &OutgoingRequest) -> (Exchange, Option<u64>) {
+        let mut bearer = None;
+        if let (AuthMode::Token, Some(creds)) = (request.auth, &self.token) {
+            match creds.bearer().await {
+                Ok(found) => bearer = Some(found),
+                Err(e) => {
+                    let (sent, _) = self.build(request, None);
+                    let fault = Fault {
+                        kind: FaultKind::Refused,
+                        message: format!("not sent: {}", creds.scrub(&e.to_string())),
+                    };
+                    let exchange = Exchange {
+                        request: sent,
+                        response: None,
+                        fault: Some(fault),
+                        retries: Vec::new(),
+                        retry_stopped: None,
+                    };
+                    return (exchange, None);
+                }
+            }
+        }
+        let generation = bearer.as_ref().map(|(_, g)| *g);
+        let (sent, builder) = self.build(request, bearer.as_ref().map(|(s, _)| s));
         let started = Instant::now();
         // reqwest's own timeout covers the body too; the outer one is a guarantee.
         let deadline = self.options.timeout + Duration::from_secs(1);
@@ -184,26 +233,31 @@ impl Client {
             Err(_) => (None, Some(timeout_fault(self.options.timeout))),
         };
         let scrub = |r: ReceivedResponse| match &self.token {
-            Some(token) => scrub_response(r, token),
+            Some(creds) => scrub_response(r, creds),
             None => r,
         };
         // An error text can quote what the server sent back; the token must not ride along.
         let fault = fault.map(|mut f| {
-            if let Some(token) = &self.token {
-                f.message = token.scrub(&f.message);
+            if let Some(creds) = &self.token {
+                f.message = creds.scrub(&f.message);
             }
             f
         });
-        Exchange {
+        let exchange = Exchange {
             request: sent,
             response: response.map(scrub),
             fault,
             retries: Vec::new(),
             retry_stopped: None,
-        }
+        };
+        (exchange, generation)
     }
 
-    fn build(&self, request: &OutgoingRequest) -> (SentRequest, reqwest::RequestBuilder) {
+    fn build(
+        &self,
+        request: &OutgoingRequest,
+        token: Option<&Secret>,
+    ) -> (SentRequest, reqwest::RequestBuilder) {
         let mut path = format!("/{}", request.path.trim_start_matches('/'));
         if !request.query.is_empty() {
             path.push('?');
@@ -215,10 +269,7 @@ impl Client {
         let mut builder = self.inner.request(method, &url);
         let mut headers: Vec<(String, String)> = Vec::new();
         let bearer = match request.auth {
-            AuthMode::Token => self
-                .token
-                .as_ref()
-                .map(|t| (t.expose().to_string(), REDACTED)),
+            AuthMode::Token => token.map(|t| (t.expose().to_string(), REDACTED)),
             AuthMode::Invalid => Some((INVALID_TOKEN.to_string(), INVALID_TOKEN)),
             AuthMode::None => None,
         };
@@ -327,7 +378,7 @@ impl Client {
     }
 }
 
-fn scrub_response(mut r: ReceivedResponse, token: &Secret) -> ReceivedResponse {
+fn scrub_response(mut r: ReceivedResponse, token: &Credentials) -> ReceivedResponse {
     let scrubbed = token.scrub(&r.body);
     if scrubbed != r.body {
         r.body = scrubbed;

@@ -54,6 +54,10 @@ pub struct RunReport {
     pub scenarios: Vec<ScenarioResult>,
     pub cleanup: CleanupReport,
     pub summary: Summary,
+    /// The shard this run was (`--partition`, e.g. `hash:2/4`): its scenarios are only part
+    /// of the selection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<String>,
 }
 
 /// The active mapping profile of a run and what choosing it meant.
@@ -71,12 +75,14 @@ impl RunReport {
     /// verdict. Call once the scenarios, cleanup and preflight are final.
     pub fn conclude(&mut self) {
         let interrupted = self.summary.interrupted;
+        let not_run = self.summary.not_run;
         for scenario in &mut self.scenarios {
             diagnose::mark_scenario(scenario);
         }
         self.causes = diagnose::causes(&self.scenarios);
         self.summary = Summary::of(&self.scenarios);
         self.summary.interrupted = interrupted;
+        self.summary.not_run = not_run;
         self.summary.causes = self.causes.len();
         self.verdict = Verdict::of(self);
     }
@@ -294,6 +300,10 @@ pub struct CleanupReport {
     pub interrupted: bool,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// An object cleanup could not delete.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeftBehind {
@@ -325,6 +335,9 @@ pub struct Summary {
     /// Set when the run was stopped by a signal.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub interrupted: bool,
+    /// Scenarios selected but not started because `--fail-fast` stopped the run.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub not_run: usize,
 }
 
 /// How many requests an exchange put on the wire: the last attempt and every retried one.

@@ -12,12 +12,7 @@ pub fn check_bearer(headers: &HeaderMap, token: &str) -> Result<(), ScimError> {
     if token.is_empty() {
         return Ok(());
     }
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, value)| value.trim());
+    let presented = bearer_value(headers);
     let (detail, challenge) = match presented {
         Some(value) if constant_time_eq(value.as_bytes(), token.as_bytes()) => return Ok(()),
         Some(_) => (
@@ -31,6 +26,16 @@ pub fn check_bearer(headers: &HeaderMap, token: &str) -> Result<(), ScimError> {
     };
     Err(ScimError::new(StatusCode::UNAUTHORIZED, detail)
         .with_header(header::WWW_AUTHENTICATE, challenge))
+}
+
+/// The value of `Authorization: Bearer <value>`, if the request has one.
+pub fn bearer_value(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, value)| value.trim())
 }
 
 /// Compares without an early exit, so response timing does not reveal the token prefix.

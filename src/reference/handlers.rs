@@ -36,7 +36,28 @@ pub async fn dispatch(State(state): State<Arc<AppState>>, request: Request) -> R
 }
 
 async fn handle(state: &Arc<AppState>, request: Request) -> Result<Response, ScimError> {
-    check_bearer(request.headers(), &state.config.token)?;
+    if let Some(oauth) = &state.config.oauth {
+        if request.uri().path() == super::oauth::TOKEN_PATH {
+            if request.method() != Method::POST {
+                return Err(ScimError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "the token endpoint takes POST (client credentials, RFC 6749 §4.4)",
+                ));
+            }
+            let (parts, body) = request.into_parts();
+            return Ok(super::oauth::token_request(
+                oauth,
+                &state.issued,
+                &parts.headers,
+                body,
+                state.config.body_timeout,
+            )
+            .await);
+        }
+        check_issued_or_static(request.headers(), state)?;
+    } else {
+        check_bearer(request.headers(), &state.config.token)?;
+    }
     if let Some(limiter) = &state.limiter {
         limiter.try_acquire().map_err(too_many_requests)?;
     }
@@ -76,6 +97,36 @@ async fn handle(state: &Arc<AppState>, request: Request) -> Result<Response, Sci
             "the request could not be completed",
         ))
     })
+}
+
+/// With a token endpoint: a token it issued that has not expired, or the static token
+/// when one is configured (an empty one accepts nothing here, never everything).
+fn check_issued_or_static(headers: &HeaderMap, state: &AppState) -> Result<(), ScimError> {
+    use super::oauth::Standing;
+    let presented = super::guard::bearer_value(headers);
+    if let Some(value) = presented {
+        match state.issued.standing(value) {
+            Standing::Valid => return Ok(()),
+            Standing::Expired => {
+                return Err(
+                    ScimError::new(StatusCode::UNAUTHORIZED, "the access token expired")
+                        .with_header(
+                            header::WWW_AUTHENTICATE,
+                            "Bearer realm=\"scimreplay\", error=\"invalid_token\", \
+                         error_description=\"the access token expired\"",
+                        ),
+                );
+            }
+            Standing::Unknown => {}
+        }
+    }
+    let token = if state.config.token.is_empty() {
+        // Matches no presented value (they are never empty), but keeps the 401 wording.
+        "\u{0}"
+    } else {
+        state.config.token.as_str()
+    };
+    check_bearer(headers, token)
 }
 
 /// `scheme://host:port` for locations: the configured public URL, else the local address

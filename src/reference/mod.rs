@@ -28,6 +28,7 @@ mod handlers;
 mod lenient;
 mod list;
 mod narrow;
+mod oauth;
 mod patch;
 mod quota;
 mod render;
@@ -51,6 +52,7 @@ pub use faults::{FAULTS, Faults, UnknownFault};
 pub use filter::{MAX_FILTER_BYTES, MAX_FILTER_TERMS};
 pub use lenient::LenientListener;
 pub use lenient::LenientStream;
+pub use oauth::{DEFAULT_TOKEN_TTL, MAX_LIVE_TOKENS, OAuthConfig, TOKEN_PATH};
 pub use patch::{MAX_BATCH_VALUES, MAX_OPERATIONS};
 pub use quota::{
     DEFAULT_MAX_GROUP_MEMBERS, DEFAULT_MAX_RESOURCE_BYTES, DEFAULT_MAX_RESOURCES,
@@ -104,6 +106,9 @@ pub struct ServerConfig {
     pub store_limits: StoreLimits,
     /// Deliberate incompatibilities; all off by default.
     pub faults: Faults,
+    /// An OAuth 2.0 token endpoint at [`TOKEN_PATH`] whose tokens the SCIM routes accept;
+    /// with it, an empty `token` means only issued tokens are accepted (not "no auth").
+    pub oauth: Option<OAuthConfig>,
 }
 
 impl ServerConfig {
@@ -121,6 +126,7 @@ impl ServerConfig {
             max_inflight_body_bytes: DEFAULT_MAX_INFLIGHT_BODY_BYTES,
             store_limits: StoreLimits::default(),
             faults: Faults::default(),
+            oauth: None,
         }
     }
 }
@@ -147,6 +153,13 @@ impl fmt::Debug for ServerConfig {
             .field("max_inflight_body_bytes", &self.max_inflight_body_bytes)
             .field("store_limits", &self.store_limits)
             .field("faults", &self.faults)
+            .field(
+                "oauth",
+                &self
+                    .oauth
+                    .as_ref()
+                    .map(|o| (&o.client_id, "<secret redacted>", o.token_ttl)),
+            )
             .finish()
     }
 }
@@ -192,6 +205,8 @@ pub struct AppState {
     limiter: Option<RateLimiter>,
     /// `max_inflight_body_bytes` in KiB permits, taken while a body is read and handled.
     body_budget: Arc<Semaphore>,
+    /// Tokens the OAuth token endpoint issued.
+    issued: oauth::Issued,
 }
 
 /// The axum router of the endpoint, for in-process use (`tower::ServiceExt::oneshot`).
@@ -217,6 +232,7 @@ fn router_with_state(config: ServerConfig) -> (Router, Arc<AppState>) {
         quota: quota::Quota::new(store_limits),
         limiter,
         body_budget: Arc::new(Semaphore::new(budget_kib)),
+        issued: oauth::Issued::default(),
     });
     let app = Router::new()
         .fallback(handlers::dispatch)

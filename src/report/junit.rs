@@ -5,7 +5,7 @@
 //! terminal detail block, so a CI page shows what a developer would see locally.
 //! quick-junit does the XML escaping (and strips control characters).
 
-use crate::model::{CleanupReport, RunReport, ScenarioResult, StepResult, StepStatus, Verdict};
+use crate::model::{RunReport, ScenarioResult, StepResult, StepStatus, Verdict};
 use crate::report::causes::by_id;
 use crate::report::curl::cleanup_command;
 use crate::report::detail::{check_line, step_detail};
@@ -25,7 +25,7 @@ pub fn to_junit_xml(report: &RunReport) -> Result<String, ReportError> {
     for scenario in &report.scenarios {
         junit.add_test_suite(scenario_suite(report, scenario));
     }
-    if let Some(suite) = cleanup_suite(&report.cleanup) {
+    if let Some(suite) = cleanup_suite(report) {
         junit.add_test_suite(suite);
     }
     junit.to_string().map_err(ReportError::Junit)
@@ -94,10 +94,26 @@ fn run_suite(report: &RunReport) -> TestSuite {
     };
     let mut case = TestCase::new("verdict", status);
     case.set_classname("scimreplay");
-    let mut suite = TestSuite::new("scimreplay run");
+    let mut suite = TestSuite::new(shard_name("scimreplay run", report));
     suite.add_property(Property::new("verdict", report.verdict.label()));
+    if let Some(partition) = &report.partition {
+        suite.add_property(Property::new("partition", partition));
+    }
+    if report.summary.not_run > 0 {
+        suite.add_property(Property::new("not-run", report.summary.not_run.to_string()));
+    }
     suite.add_test_case(case);
     suite
+}
+
+/// A run-wide suite's name, with the shard when the run is one, so the JUnit files of the
+/// shards of a CI matrix merge without two suites of the same name (each scenario runs in
+/// exactly one shard, so its suite is unique already).
+fn shard_name(name: &str, report: &RunReport) -> String {
+    match &report.partition {
+        Some(partition) => format!("{name} (partition {partition})"),
+        None => name.to_string(),
+    }
 }
 
 fn step_case(report: &RunReport, scenario: &ScenarioResult, step: &StepResult) -> TestCase {
@@ -210,7 +226,8 @@ fn plain_detail(scenario: &ScenarioResult, step: &StepResult) -> String {
 }
 
 /// A suite for objects cleanup could not delete, so CI shows them; none when all is clean.
-fn cleanup_suite(cleanup: &CleanupReport) -> Option<TestSuite> {
+fn cleanup_suite(report: &RunReport) -> Option<TestSuite> {
+    let cleanup = &report.cleanup;
     if cleanup.left_behind.is_empty() && !cleanup.interrupted {
         return None;
     }
@@ -236,7 +253,7 @@ fn cleanup_suite(cleanup: &CleanupReport) -> Option<TestSuite> {
         .set_description(text);
     let mut case = TestCase::new("cleanup", status);
     case.set_classname("scimreplay");
-    let mut suite = TestSuite::new("scimreplay cleanup");
+    let mut suite = TestSuite::new(shard_name("scimreplay cleanup", report));
     suite.add_test_case(case);
     Some(suite)
 }

@@ -292,6 +292,7 @@ pub(crate) fn sample_report() -> RunReport {
         preflight: None,
         causes: Vec::new(),
         mappings: None,
+        partition: None,
         scenarios,
         cleanup: CleanupReport {
             ledger: ".scimreplay/ledger 7f3a2c.json".into(),

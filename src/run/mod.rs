@@ -13,7 +13,7 @@ pub mod snapshots;
 pub mod track;
 
 use crate::exit::Outcome;
-use crate::http::{Client, ClientOptions, Secret, Target};
+use crate::http::{Client, ClientOptions, Credentials, Secret, Target};
 use crate::model::{CleanupReport, FORMAT_VERSION, PreflightResult, RunReport, Summary, Verdict};
 use crate::reference;
 use crate::report::event::{Reporter, RunEvent, RunStarted};
@@ -31,11 +31,12 @@ use tokio::sync::mpsc;
 pub enum Endpoint {
     /// Start the built-in reference endpoint in-process on a free loopback port.
     Builtin,
-    /// A real endpoint: its Tenant URL, the bearer token and the variable it came from.
+    /// A real endpoint: its Tenant URL, the credentials, and where they came from in words
+    /// (`$SCIMREPLAY_TOKEN`, or the OAuth token endpoint), for a rejection message.
     Remote {
         target: Target,
-        token: Secret,
-        token_env: String,
+        token: Credentials,
+        token_source: String,
     },
 }
 
@@ -63,6 +64,10 @@ pub struct RunPlan {
     pub preflight: bool,
     /// The mapping profile the scenarios' `entra` steps are rendered for.
     pub mappings: PlanMappings,
+    /// The shard of the selection this run is (`--partition`), for the reports.
+    pub partition: Option<String>,
+    /// Start no new scenario once one has failed.
+    pub fail_fast: bool,
 }
 
 /// The active mapping profile of a plan.
@@ -102,6 +107,8 @@ pub enum HarnessError {
     Ledger(#[from] ledger::LedgerError),
     #[error(transparent)]
     Report(#[from] crate::report::event::ReportError),
+    #[error(transparent)]
+    OAuth(#[from] crate::http::OAuthError),
 }
 
 /// Runs the plan, feeding `reporter` as results arrive, and returns the final report.
@@ -130,6 +137,13 @@ pub async fn execute(
         jobs: plan.jobs,
     }));
     let mut report = identity.report(&connection.label, baseline);
+    report.partition = plan.partition.clone();
+    if let Some(partition) = &plan.partition {
+        reporting.send(RunEvent::Notice(format!(
+            "partition {partition} runs {} of the selected scenarios",
+            plan.scenarios.len()
+        )));
+    }
     if plan.preflight {
         let probes = preflight::preflight(&connection.client, &connection.token_source);
         let checked = tokio::select! {
@@ -191,8 +205,9 @@ pub async fn execute(
         run_id: identity.run_id.clone(),
         strict: plan.strict,
         snapshots,
+        fail_fast: plan.fail_fast,
     });
-    let (scenarios, cleanup) = runner::run_all(
+    let ran = runner::run_all(
         plan.scenarios,
         Arc::clone(&shared),
         plan.jobs,
@@ -200,10 +215,11 @@ pub async fn execute(
     )
     .await;
     watcher.abort();
-    reporting.send(RunEvent::CleanupFinished(Arc::new(cleanup.clone())));
+    reporting.send(RunEvent::CleanupFinished(Arc::new(ran.cleanup.clone())));
     connection.close(Some(&shared.ledger)).await;
-    report.scenarios = scenarios;
-    report.cleanup = cleanup;
+    report.scenarios = ran.results;
+    report.cleanup = ran.cleanup;
+    report.summary.not_run = ran.not_run;
     report.summary.interrupted = interrupt.stopping();
     reporting.finish(identity.conclude(report)).await
 }
@@ -243,6 +259,7 @@ impl RunIdentity {
             preflight: None,
             causes: Vec::new(),
             mappings: None,
+            partition: None,
             scenarios: Vec::new(),
             cleanup: CleanupReport::default(),
             summary: Summary::default(),
@@ -275,6 +292,7 @@ impl Connection {
         let (server, target, token, label, token_source) = match endpoint {
             Endpoint::Builtin => {
                 let (server, target, token) = start_builtin().await?;
+                let token = Credentials::from(token);
                 let label = "builtin reference endpoint".to_string();
                 let source = "the built-in endpoint's own token".to_string();
                 (Some(server), target, token, label, source)
@@ -282,12 +300,14 @@ impl Connection {
             Endpoint::Remote {
                 target,
                 token,
-                token_env,
+                token_source,
             } => {
                 let label = target.display();
-                (None, target, token, label, format!("${token_env}"))
+                (None, target, token, label, token_source)
             }
         };
+        // OAuth: the first token now, so bad client credentials stop the run before it starts.
+        token.authenticate().await?;
         let client = Client::new(target.clone(), Some(token), options)?;
         Ok(Connection {
             server,

@@ -34,31 +34,54 @@ pub struct Shared {
     pub run_id: String,
     pub strict: bool,
     pub snapshots: Option<super::snapshots::Snapshots>,
+    /// `--fail-fast`: start no new scenario once one has failed.
+    pub fail_fast: bool,
+}
+
+/// The scenarios of a run, once they have ended.
+pub struct Ran {
+    /// Their results, in the input order.
+    pub results: Vec<ScenarioResult>,
+    pub cleanup: CleanupReport,
+    /// Scenarios `--fail-fast` did not start.
+    pub not_run: usize,
 }
 
 /// Runs every scenario and returns their results in the input order, plus the cleanup done.
+///
+/// With `fail_fast`, a scenario that fails stops new ones from starting; those already
+/// running finish, and clean up, as usual.
 pub async fn run_all(
     scenarios: Vec<Scenario>,
     shared: Arc<Shared>,
     jobs: usize,
     events: mpsc::UnboundedSender<RunEvent>,
-) -> (Vec<ScenarioResult>, CleanupReport) {
+) -> Ran {
     let permits = Arc::new(Semaphore::new(jobs.max(1)));
+    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut tasks = tokio::task::JoinSet::new();
     // Kept for the reruns at the end (only the few that fail with a 5xx or a timeout).
     let originals: Vec<Arc<Scenario>> = scenarios.into_iter().map(Arc::new).collect();
     for (index, scenario) in originals.iter().cloned().enumerate() {
         let shared = Arc::clone(&shared);
         let permits = Arc::clone(&permits);
+        let failed = Arc::clone(&failed);
         let events = events.clone();
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await.ok();
+            if shared.fail_fast && failed.load(std::sync::atomic::Ordering::SeqCst) {
+                return None;
+            }
             let (result, cleanup) = run_scenario(&scenario, &shared, &events, true).await;
+            if result.status() >= StepStatus::Failed {
+                failed.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
             let _ = events.send(RunEvent::ScenarioFinished(Arc::new(result.clone())));
-            (index, result, cleanup)
+            Some((index, result, cleanup))
         });
     }
     let mut results: Vec<(usize, ScenarioResult)> = Vec::new();
+    let mut not_run = 0;
     let mut cleanup_report = CleanupReport {
         ledger: shared.ledger.path().display().to_string(),
         target: shared.client.target().display(),
@@ -66,10 +89,11 @@ pub async fn run_all(
     };
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok((index, result, part)) => {
+            Ok(Some((index, result, part))) => {
                 results.push((index, result));
                 cleanup::merge(&mut cleanup_report, part);
             }
+            Ok(None) => not_run += 1,
             Err(e) => {
                 // A panicking scenario task is a harness bug; the ledger still holds its objects
                 // and the final sweep below deletes them.
@@ -112,10 +136,16 @@ pub async fn run_all(
     if cleanup_report.left_behind.is_empty() {
         let _ = shared.ledger.append(&Entry::Closed);
     }
-    (
-        results.into_iter().map(|(_, r)| r).collect(),
-        cleanup_report,
-    )
+    if not_run > 0 {
+        let _ = events.send(RunEvent::Notice(format!(
+            "--fail-fast: a scenario failed, so {not_run} not run",
+        )));
+    }
+    Ran {
+        results: results.into_iter().map(|(_, r)| r).collect(),
+        cleanup: cleanup_report,
+        not_run,
+    }
 }
 
 /// Runs each scenario that failed with a 5xx or a timeout once more, alone (one at a time,

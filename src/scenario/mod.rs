@@ -7,5 +7,7 @@ pub mod expand;
 pub mod load;
 pub mod locate;
 pub mod model;
+pub mod partition;
+pub mod schema;
 pub mod select;
 pub(crate) mod validate;

@@ -164,20 +164,6 @@ async fn an_invalid_baseline_name_is_invalid_input() {
 /// A token with characters that every encoding changes: `/`, `+`, `=` and non-ASCII.
 const ODD_TOKEN: &str = "tok/en+Sé=crét-5f1d2c9a";
 
-/// Every file under `dir`, recursively.
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
 /// Every way the tests expect the token could leak: raw, JSON-escaped, percent-encoded, base64.
 fn leaked_forms() -> Vec<String> {
     use base64::Engine;
@@ -281,7 +267,7 @@ async fn a_token_echoed_in_any_encoding_reaches_no_output() {
         "terminal".to_string(),
         format!("{}{}", run.stdout, run.stderr),
     )];
-    for f in files_under(&out) {
+    for f in crate::support::files_under(&out) {
         outputs.push((
             f.display().to_string(),
             std::fs::read_to_string(&f).unwrap_or_default(),
@@ -362,7 +348,7 @@ async fn control_characters_from_an_endpoint_reach_no_reader_raw() {
         "terminal".to_string(),
         format!("{}{}", run.stdout, run.stderr),
     )];
-    for f in files_under(&out) {
+    for f in crate::support::files_under(&out) {
         if f.extension().is_some_and(|e| e == "jsonl") {
             continue; // the ledger is data, not something a person reads
         }

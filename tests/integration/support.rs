@@ -169,3 +169,17 @@ pub async fn list_resources(http: &reqwest::Client, base: &str, collection: &str
         .expect("a JSON ListResponse");
     list["Resources"].as_array().cloned().unwrap_or_default()
 }
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

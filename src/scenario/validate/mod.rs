@@ -52,6 +52,8 @@ const TOP_KEYS: &[&str] = &[
     "directory",
     "profile",
     "steps",
+    // The JSON Schema the file follows, for editors (schemas/scenario.schema.json).
+    "$schema",
 ];
 
 const DIALECTS: &[(&str, Dialect)] = &[
@@ -73,6 +75,9 @@ pub(crate) fn scenario(doc: &Value) -> Result<Scenario, Vec<Issue>> {
         return Err(c.issues);
     };
     c.keys(map, "", TOP_KEYS);
+    if let Some(v) = map.get("$schema") {
+        let _ = c.string(v, "/$schema", "the path or URL of the scenario schema");
+    }
     let name = c.required(map, "", "name").and_then(|v| c.name(v, "/name"));
     let summary = c
         .required(map, "", "summary")
@@ -475,7 +480,7 @@ mod tests {
     fn an_unrelated_unknown_key_lists_the_known_ones() {
         let src = doc(r#""name": "x", "summary": "s", "dialect": "any", "zzz": 1"#);
         let hint = "known keys here: `name`, `summary`, `description`, `behaviours`, `source`, \
-                    `dialect`, `tags`, `vars`, `directory`, `profile`, `steps`";
+                    `dialect`, `tags`, `vars`, `directory`, `profile`, `steps`, `$schema`";
         expect_error(&src, "\"zzz\"", "unknown key `zzz`", Some(hint));
     }
 
