@@ -47,6 +47,9 @@ pub enum Command {
     Record(Box<super::record_args::RecordArgs>),
     /// Turn a SCIM Validator export or a HAR file into scenario files.
     Import(super::import_args::ImportArgs),
+    /// Replay Entra's initial cycle (or another profile) at scale: latency, throughput,
+    /// throttling, and what Entra would make of it.
+    Load(Box<super::load_args::LoadArgs>),
     /// Print a shell completion script for bash, zsh, fish or powershell.
     ///
     /// e.g. `scimreplay completions bash > ~/.local/share/bash-completion/completions/scimreplay`
