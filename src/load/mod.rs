@@ -322,7 +322,7 @@ async fn restart(job: &Arc<Job>) {
 fn change_of(seed: u64, i: usize, share: f64) -> Option<u8> {
     let h = (seed ^ 0x5bd1_e995)
         .wrapping_mul(0x9e37_79b9_7f4a_7c15)
-        .wrapping_add(i as u64 * 0xbf58_476d_1ce4_e5b9);
+        .wrapping_add((i as u64).wrapping_mul(0xbf58_476d_1ce4_e5b9));
     let h = (h ^ (h >> 31)).wrapping_mul(0x94d0_49bb_1331_11eb);
     let x = (h >> 11) as f64 / (1u64 << 53) as f64;
     (x < share).then_some((h % 4) as u8)

@@ -334,3 +334,87 @@ async fn refused_creates_are_projected_as_quarantine_at_scale() {
     assert_eq!(r["kinds"]["create"]["failures"], 20);
     assert!(!r["causes"].as_array().unwrap().is_empty());
 }
+
+/// Two shards and `load merge`: the merged report counts the requests one run over the whole
+/// directory sends, and its percentiles are those of the shards' histograms added.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_shards_merge_into_one_run() {
+    let dir = TempDir::new("load-merge");
+    let mut files = Vec::new();
+    for shard in ["1/2", "2/2", "1/1"] {
+        let json = dir
+            .path()
+            .join(format!("{}.json", shard.replace('/', "of")));
+        let run = cli(&[
+            "load",
+            "--users",
+            "40",
+            "--groups",
+            "4",
+            "--members",
+            "40",
+            "--rate",
+            "0",
+            "--shard",
+            shard,
+            "--json",
+            json.to_str().unwrap(),
+        ])
+        .await;
+        assert_eq!(run.outcome, Outcome::Passed, "{}{}", run.stdout, run.stderr);
+        files.push(json);
+    }
+    let merged = dir.path().join("merged.json");
+    let run = cli(&[
+        "load",
+        "merge",
+        files[0].to_str().unwrap(),
+        files[1].to_str().unwrap(),
+        "--json",
+        merged.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.outcome, Outcome::Passed, "{}{}", run.stdout, run.stderr);
+    let (m, one) = (read_json(&merged), read_json(&files[2]));
+    for kind in [
+        "match",
+        "create",
+        "manager",
+        "group-create",
+        "member-add",
+        "cleanup",
+    ] {
+        assert_eq!(
+            m["kinds"][kind]["requests"], one["kinds"][kind]["requests"],
+            "{kind}"
+        );
+    }
+    // Exact: the merged histogram is the sum of the shards' (decoded here independently).
+    let parts: Vec<_> = files[..2]
+        .iter()
+        .map(|f| serde_json::from_value(read_json(f)).unwrap())
+        .collect();
+    let mut sum = scimreplay::load::stats::Stats::default();
+    for p in &parts {
+        sum.merge(&scimreplay::load::report::stats_of(p).unwrap());
+    }
+    let k = scimreplay::load::stats::Kind::Create;
+    let expected = scimreplay::load::stats::Percentiles::of(&sum.kinds[&k].histogram);
+    assert_eq!(
+        m["kinds"]["create"]["latency_ms"]["p99"].as_f64().unwrap(),
+        expected.p99
+    );
+    assert_eq!(
+        m["kinds"]["create"]["latency_ms"]["max"].as_f64().unwrap(),
+        expected.max
+    );
+    // Not a report: a clear input error naming the file.
+    let bogus = dir.write("x.json", "{\"a\": 1}");
+    let run = cli(&["load", "merge", bogus.to_str().unwrap()]).await;
+    assert_eq!(run.outcome, Outcome::InvalidInput);
+    assert!(
+        run.stderr.contains("x.json") && run.stderr.contains("not a scimreplay load report"),
+        "{}",
+        run.stderr
+    );
+}
