@@ -129,7 +129,13 @@ impl Job {
     }
 
     fn render(&self, id: &str, action: &Action, users: &[usize], groups: &[usize]) -> Vec<Step> {
-        let dir = self.spec.slice(users, groups);
+        let mut dir = self.spec.slice(users, groups);
+        // The generated directory holds users as assigned; one being re-enabled was disabled.
+        if let Action::EnableUser { user } = action {
+            if let Some(u) = dir.users.get_mut(user) {
+                u.soft_deleted = true;
+            }
+        }
         entra::render(id, action, &dir, &self.profile, self.dialect).unwrap_or_default()
     }
 

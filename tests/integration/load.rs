@@ -418,3 +418,35 @@ async fn two_shards_merge_into_one_run() {
         run.stderr
     );
 }
+
+/// The incremental profile updates, disables and re-enables users, and changes memberships.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_incremental_profile_sends_every_kind_of_change() {
+    let dir = TempDir::new("load-incr");
+    let json = dir.path().join("r.json");
+    let run = cli(&[
+        "load",
+        "--profile",
+        "incremental",
+        "--users",
+        "30",
+        "--groups",
+        "3",
+        "--rate",
+        "0",
+        "--change-share",
+        "0.5",
+        "--json",
+        json.to_str().unwrap(),
+    ])
+    .await;
+    assert_eq!(run.outcome, Outcome::Passed, "{}{}", run.stdout, run.stderr);
+    let r = read_json(&json);
+    for kind in ["update", "disable", "enable", "member-remove"] {
+        assert!(
+            r["kinds"][kind]["requests"].as_u64().unwrap_or(0) > 0,
+            "{kind}: {}",
+            r["kinds"]
+        );
+    }
+}
