@@ -18,6 +18,7 @@ pub mod escape;
 pub mod exit;
 pub mod http;
 pub mod import;
+pub mod load;
 pub mod model;
 pub mod normalize;
 pub mod record;

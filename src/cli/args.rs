@@ -50,6 +50,9 @@ pub enum Command {
     /// Mapping profiles: discover one from an endpoint's /Schemas, print Entra's defaults,
     /// check a file.
     Mappings(super::mappings::MappingsArgs),
+    /// Replay Entra's initial cycle (or another profile) at scale: latency, throughput,
+    /// throttling, and what Entra would make of it.
+    Load(Box<super::load_args::LoadArgs>),
     /// Print a shell completion script for bash, zsh, fish or powershell.
     ///
     /// e.g. `scimreplay completions bash > ~/.local/share/bash-completion/completions/scimreplay`

@@ -10,6 +10,8 @@ pub mod env;
 mod finish;
 mod import;
 pub mod import_args;
+mod load;
+pub mod load_args;
 pub mod manual;
 pub mod mappings;
 pub mod oauth_args;
@@ -79,6 +81,7 @@ pub async fn dispatch(cli: args::Cli, env: &Environment, out: Out, err: Out) -> 
         Command::Record(a) => record::record(*a, out, err).await,
         Command::Import(a) => import::import(a, out, err),
         Command::Mappings(a) => mappings::mappings(a, env, out, err).await,
+        Command::Load(a) => load::load(*a, env, out, err).await,
         Command::Completions(a) => manual::completions(a, out),
         Command::Man(a) => manual::man(a, out, err),
     }

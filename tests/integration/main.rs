@@ -20,6 +20,7 @@ mod leftovers;
 mod mappings;
 mod oauth;
 mod partition;
+mod load;
 mod proofs;
 mod proxy;
 mod record;
