@@ -2,14 +2,19 @@
 
 use super::import_args::{HarArgs, ImportArgs, ImportSource, ProvisioningLogsArgs, ValidatorArgs};
 use super::output::Out;
+use super::resolve::InputError;
 use crate::exit::Outcome;
-use crate::http::Target;
 use crate::import::{self, ImportError};
 use crate::record::{self, Meta, Outputs};
 use std::io::Write;
 
 fn fail(err: &mut Out, e: ImportError) -> Outcome {
     let _ = writeln!(err, "error: {e}");
+    Outcome::InvalidInput
+}
+
+fn fail_input(err: &mut Out, e: InputError) -> Outcome {
+    let _ = writeln!(err, "{}", e.0.trim_end());
     Outcome::InvalidInput
 }
 
@@ -60,6 +65,9 @@ fn validator(args: ValidatorArgs, out: &mut Out, err: &mut Out) -> Outcome {
 }
 
 fn har(args: HarArgs, out: &mut Out, err: &mut Out) -> Outcome {
+    if let Err(e) = args.snapshot.check() {
+        return fail_input(err, e);
+    }
     let file = args.file.display().to_string();
     let parsed =
         import::read(&args.file).and_then(|t| import::har::parse(&file, &t, args.base.as_deref()));
@@ -85,17 +93,10 @@ fn har(args: HarArgs, out: &mut Out, err: &mut Out) -> Outcome {
         upstream: base.clone(),
     };
     let converted = record::convert(&meta, &exchanges);
-    let baseline = args.baseline.clone().unwrap_or_else(|| {
-        Target::parse(&base)
-            .map(|t| t.host_label())
-            .unwrap_or_else(|_| "har".into())
-    });
-    let snapshot = if args.no_snapshot {
-        None
-    } else {
-        crate::snapshot::Store::new(&args.snapshot_dir)
-            .snap_path(&baseline, &name)
-            .ok()
+    let baseline = args.snapshot.name(&base, "har");
+    let snapshot = match args.snapshot.snap_path(&baseline, &name) {
+        Ok(s) => s,
+        Err(e) => return fail_input(err, e),
     };
     let outputs = Outputs { scenario, snapshot };
     super::record::summarize(&converted, &outputs, out, err, &baseline, &base)

@@ -1,5 +1,6 @@
 //! Flags of `scimreplay import` (kept apart from `args.rs` so that file stays small).
 
+use super::baseline_args::BaselineArgs;
 use clap::{Args, Subcommand};
 use std::path::PathBuf;
 
@@ -49,15 +50,8 @@ pub struct HarArgs {
     /// The scenario file to write (default: the HAR's name with `.json`).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Baseline to write the HAR's answers into (default: the SCIM base's host).
-    #[arg(long, value_name = "NAME")]
-    pub baseline: Option<String>,
-    /// Folder holding the baselines.
-    #[arg(long, value_name = "DIR", default_value = "snapshots")]
-    pub snapshot_dir: PathBuf,
-    /// Do not write the HAR's answers as a baseline snapshot.
-    #[arg(long)]
-    pub no_snapshot: bool,
+    #[command(flatten)]
+    pub snapshot: BaselineArgs,
 }
 
 #[derive(Debug, Args)]

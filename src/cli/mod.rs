@@ -4,6 +4,7 @@
 //! environment and in-memory writers.
 
 pub mod args;
+pub mod baseline_args;
 mod commands;
 pub mod config;
 pub mod env;

@@ -22,6 +22,9 @@ fn default_raw(out: &Path) -> PathBuf {
 
 /// `scimreplay record`.
 pub async fn record(args: RecordArgs, mut out: Out, mut err: Out) -> Outcome {
+    if let Err(e) = args.snapshot.check() {
+        return fail_input(&mut err, e);
+    }
     if let Some(raw_path) = args.convert.clone() {
         return convert(&args, &raw_path, &mut out, &mut err);
     }
@@ -163,19 +166,14 @@ fn convert(args: &RecordArgs, raw_path: &Path, out: &mut Out, err: &mut Out) -> 
         upstream: upstream.clone(),
     };
     let converted = record::convert(&meta, &recording.exchanges);
-    let baseline = args.baseline.clone().unwrap_or_else(|| {
-        Target::parse(&upstream)
-            .map(|t| t.host_label())
-            .unwrap_or_else(|_| "recorded".into())
-    });
-    let snapshot = (!args.no_snapshot).then(|| {
-        crate::snapshot::Store::new(&args.snapshot_dir)
-            .snap_path(&baseline, &meta.name)
-            .ok()
-    });
+    let baseline = args.snapshot.name(&upstream, "recorded");
+    let snapshot = match args.snapshot.snap_path(&baseline, &meta.name) {
+        Ok(s) => s,
+        Err(e) => return fail_input(err, e),
+    };
     let outputs = Outputs {
         scenario: args.out.clone(),
-        snapshot: snapshot.flatten(),
+        snapshot,
     };
     summarize(&converted, &outputs, out, err, &baseline, &upstream)
 }

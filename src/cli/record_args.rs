@@ -1,5 +1,6 @@
 //! Flags of `scimreplay record` (kept apart from `args.rs` so that file stays small).
 
+use super::baseline_args::BaselineArgs;
 use clap::Args;
 use std::path::PathBuf;
 
@@ -28,16 +29,8 @@ pub struct RecordArgs {
     /// Scenario name (default: from the file name of --out).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
-    /// Baseline to write the recorded answers into (default: the upstream's host, as `run`
-    /// names it).
-    #[arg(long, value_name = "NAME")]
-    pub baseline: Option<String>,
-    /// Folder holding the baselines.
-    #[arg(long, value_name = "DIR", default_value = "snapshots")]
-    pub snapshot_dir: PathBuf,
-    /// Do not write the recorded answers as a baseline snapshot.
-    #[arg(long)]
-    pub no_snapshot: bool,
+    #[command(flatten)]
+    pub snapshot: BaselineArgs,
     /// Per-request timeout towards the upstream, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     pub timeout: f64,

@@ -6,7 +6,7 @@ use crate::entra::Profile;
 use crate::http::{ClientOptions, RetryPolicy, Target};
 use crate::run::{Endpoint, RunPlan, SnapshotPlan};
 use crate::scenario::model::{Dialect, Scenario};
-use crate::snapshot::{UpdateMode, valid_name};
+use crate::snapshot::UpdateMode;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -198,13 +198,7 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
             }
         }
     };
-    if let Some(name) = args.baseline.as_deref().filter(|n| !valid_name(n)) {
-        return Err(InputError(format!(
-            "error: invalid --baseline `{}`: use letters, digits, `-`, `_` and `.`, not starting \
-             with `.`, at most 100 characters (it names a folder under the snapshot directory)",
-            crate::escape::line(name)
-        )));
-    }
+    super::baseline_args::check_name(args.baseline.as_deref())?;
     let snapshots = (!args.no_snapshots).then(|| {
         let baseline = args.baseline.clone().unwrap_or_else(|| match &endpoint {
             Endpoint::Builtin => "reference".to_string(),
