@@ -15,6 +15,7 @@ mod hostile;
 mod import;
 mod interrupt;
 mod leftovers;
+mod packaging;
 mod proofs;
 mod record;
 mod record_proxy;
