@@ -7,6 +7,7 @@ pub mod args;
 mod commands;
 pub mod env;
 mod finish;
+mod help_coverage;
 mod import;
 pub mod import_args;
 pub mod manual;
