@@ -9,6 +9,7 @@ mod commands;
 pub mod config;
 pub mod env;
 mod finish;
+mod help_coverage;
 mod import;
 pub mod import_args;
 mod load;

@@ -21,6 +21,7 @@ mod mappings;
 mod oauth;
 mod partition;
 mod load;
+mod packaging;
 mod proofs;
 mod proxy;
 mod record;
