@@ -54,6 +54,9 @@ struct ScenarioFile {
     /// Entra's source objects for `entra` steps, by object name.
     #[serde(default)]
     directory: Option<Directory>,
+    /// The scenario's changes to the active mapping profile.
+    #[serde(default)]
+    profile: Option<ProfileOverlay>,
     /// The steps, run in order.
     #[schemars(length(min = 1))]
     steps: Vec<Step>,
@@ -307,6 +310,9 @@ struct Assertion {
     /// An array with no such element.
     #[serde(default)]
     not_contains: Option<Value>,
+    /// Equal to what this earlier step (its id) read at the same pointer.
+    #[serde(default)]
+    same_as: Option<String>,
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -319,6 +325,33 @@ enum JsonType {
     Object,
     Array,
     Null,
+}
+
+/// A scenario's changes to the active mapping profile, per object type.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct ProfileOverlay {
+    #[serde(default)]
+    users: Option<Overlay>,
+    #[serde(default)]
+    groups: Option<Overlay>,
+}
+
+/// Changes to one object type's mappings.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct Overlay {
+    /// Adds or replaces mappings: SCIM target path → Entra source attribute.
+    #[serde(default)]
+    map: BTreeMap<String, String>,
+    /// Removes the mappings to these target paths.
+    #[serde(default)]
+    unmap: Vec<String>,
+    /// The matching attributes (target paths) in precedence order; each must be mapped.
+    #[serde(default)]
+    matching: Vec<String>,
 }
 
 /// Entra's source objects (the directory an `entra` step acts on), by object name.
