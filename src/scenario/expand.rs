@@ -127,27 +127,167 @@ pub fn expand(scenario: &mut Scenario, profile: &Profile) -> Result<(), ExpandEr
 pub fn for_profile(scenarios: Vec<Scenario>, profile: &Profile) -> (Vec<Scenario>, Vec<String>) {
     let mut kept = Vec::with_capacity(scenarios.len());
     let mut notes = Vec::new();
+    let dropped = Dropped::between(entra::profile::builtin(), profile);
     for mut s in scenarios {
-        if !s
+        let has_entra = s
             .source_steps
             .iter()
-            .any(|st| matches!(st, SourceStep::Entra(_)))
-        {
-            kept.push(s);
-            continue;
-        }
-        match expand(&mut s, profile) {
-            Ok(()) => kept.push(s),
-            Err(e) => notes.push(format!(
+            .any(|st| matches!(st, SourceStep::Entra(_)));
+        if has_entra && let Err(e) = expand(&mut s, profile) {
+            notes.push(format!(
                 "scenario `{}` does not apply to mapping profile `{}` and is left out: {}",
                 s.name,
                 profile.name,
                 e.reason()
-            )),
+            ));
+            continue;
         }
+        if let Some((step, attr)) = dropped.sent_by(&s) {
+            notes.push(format!(
+                "scenario `{}` does not apply to mapping profile `{}` and is left out: its step \
+                 `{step}` sends `{attr}`, which the profile does not map (Entra sends only \
+                 mapped attributes)",
+                s.name, profile.name
+            ));
+            continue;
+        }
+        kept.push(s);
     }
     (kept, notes)
 }
+
+/// The attributes Entra's default mappings send that a profile does not map, per resource,
+/// as lower-cased top-level keys (`title`, `phonenumbers`) or `urn:…:attr` for extension
+/// attributes. A raw request that sends one is not what Entra sends for that profile.
+struct Dropped {
+    users: BTreeSet<String>,
+    groups: BTreeSet<String>,
+}
+
+impl Dropped {
+    fn between(defaults: &Profile, profile: &Profile) -> Dropped {
+        let keys = |p: &Profile, r: entra::Resource| -> BTreeSet<String> {
+            p.set(r)
+                .mappings
+                .iter()
+                .map(|m| target_key(&m.target))
+                .collect()
+        };
+        let diff = |r| {
+            let have = keys(profile, r);
+            keys(defaults, r)
+                .into_iter()
+                .filter(|k| !have.contains(k))
+                .collect()
+        };
+        Dropped {
+            users: diff(entra::Resource::User),
+            groups: diff(entra::Resource::Group),
+        }
+    }
+
+    /// The first raw step of `s` (and the attribute) that sends a dropped attribute.
+    fn sent_by(&self, s: &Scenario) -> Option<(String, String)> {
+        if self.users.is_empty() && self.groups.is_empty() {
+            return None;
+        }
+        for step in &s.steps {
+            let path = step.request.path.as_str();
+            let dropped = if path.starts_with("/Users") {
+                &self.users
+            } else if path.starts_with("/Groups") {
+                &self.groups
+            } else {
+                continue;
+            };
+            let Some(body) = &step.request.body else {
+                continue;
+            };
+            // Lower-cased key → as the step spells it.
+            let mut sent = std::collections::BTreeMap::new();
+            match step.request.method {
+                super::model::Method::Post | super::model::Method::Put => {
+                    body_keys(body, &mut sent)
+                }
+                super::model::Method::Patch => patch_keys(body, &mut sent),
+                _ => {}
+            }
+            if let Some((_, attr)) = sent.into_iter().find(|(k, _)| dropped.contains(k)) {
+                return Some((step.id.clone(), attr));
+            }
+        }
+        None
+    }
+}
+
+fn target_key(t: &entra::Target) -> String {
+    match t {
+        entra::Target::Extension { urn, attr } => format!("{urn}:{attr}"),
+        other => other.top_key().to_string(),
+    }
+    .to_ascii_lowercase()
+}
+
+/// The keys a resource body sends: top-level attributes, and each attribute of an extension
+/// object as `urn:…:attr`.
+fn body_keys(body: &serde_json::Value, out: &mut Sent) {
+    let Some(map) = body.as_object() else { return };
+    for (k, v) in map {
+        match (k.starts_with("urn:"), v.as_object()) {
+            (true, Some(ext)) => {
+                for sub in ext.keys() {
+                    let key = format!("{k}:{sub}");
+                    out.insert(key.to_ascii_lowercase(), key);
+                }
+            }
+            _ => {
+                let key = path_key(k);
+                out.insert(key.to_ascii_lowercase(), key);
+            }
+        }
+    }
+}
+
+/// The keys a PATCH sends: each operation's path, or the keys of a path-less value.
+fn patch_keys(body: &serde_json::Value, out: &mut Sent) {
+    let ops = body
+        .get("Operations")
+        .and_then(|o| o.as_array())
+        .into_iter()
+        .flatten();
+    for op in ops {
+        match op.get("path").and_then(|p| p.as_str()) {
+            Some(path) => {
+                let key = path_key(path);
+                out.insert(key.to_ascii_lowercase(), key);
+            }
+            None => {
+                if let Some(value) = op.get("value") {
+                    body_keys(value, out);
+                }
+            }
+        }
+    }
+}
+
+/// `name.givenName` → `name`, `emails[type eq "work"].value` → `emails`,
+/// `urn:…:User:department` → itself (an extension attribute).
+fn path_key(path: &str) -> String {
+    let cut = if path.starts_with("urn:") {
+        // The extension attribute (after the URN's last `:`, as the URN holds `2.0`) ends
+        // at its first sub-attribute or filter.
+        let start = path.rfind(':').map_or(0, |i| i + 1);
+        path[start..]
+            .find(['.', '['])
+            .map_or(path.len(), |i| start + i)
+    } else {
+        path.find(['.', '[', ':']).unwrap_or(path.len())
+    };
+    path[..cut].to_string()
+}
+
+/// The attributes a step sends: lower-cased key → as the step spells it.
+type Sent = std::collections::BTreeMap<String, String>;
 
 /// The step's own `note` and `expect` refine the first rendered request.
 fn merge(step: &mut Step, e: &super::model::EntraStep) {
@@ -198,6 +338,50 @@ fn attach_fallback(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_raw_step_sending_an_attribute_the_profile_drops_leaves_its_scenario_out() {
+        let raw = |name: &str, body: &str| {
+            parse_scenario(
+                "t.json",
+                &format!(
+                    r#"{{"name": "{name}", "summary": "s", "dialect": "default",
+  "steps": [{{"id": "patch", "request": {{"method": "PATCH", "path": "/Users/x",
+    "body": {body}}}}}]}}"#
+                ),
+                false,
+            )
+            .unwrap()
+        };
+        let title = raw(
+            "title",
+            r#"{"schemas": [], "Operations": [{"op": "Replace", "path": "title", "value": "x"}]}"#,
+        );
+        let dept = raw(
+            "dept",
+            r#"{"schemas": [], "Operations": [{"op": "replace", "value":
+                {"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": "x"}}]}"#,
+        );
+        let name = raw(
+            "name",
+            r#"{"schemas": [], "Operations": [{"op": "Replace", "path": "name.givenName", "value": "x"}]}"#,
+        );
+        let mut trimmed = Profile::default_mappings();
+        trimmed.users.remove(&Target::Attr("title".into()));
+        trimmed.users.remove(&Target::Extension {
+            urn: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User".into(),
+            attr: "department".into(),
+        });
+        let all = vec![title.clone(), dept.clone(), name.clone()];
+        let (kept, notes) = for_profile(all.clone(), &trimmed);
+        let kept: Vec<&str> = kept.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(kept, ["name"], "{notes:#?}");
+        assert!(notes[0].contains("`patch` sends `title`"), "{notes:#?}");
+        assert!(notes[1].contains("department"), "{notes:#?}");
+        // The defaults drop nothing: every scenario is kept.
+        let (kept, notes) = for_profile(all, &Profile::default_mappings());
+        assert_eq!((kept.len(), notes.len()), (3, 0));
+    }
     use crate::entra::Target;
     use crate::scenario::load::parse_scenario;
 

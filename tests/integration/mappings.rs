@@ -561,3 +561,50 @@ async fn bad_profiles_are_exit_3_located_with_a_hint_and_nothing_is_sent() {
         "nothing was sent"
     );
 }
+
+/// The whole catalogue with `--mappings discover` against an endpoint that publishes no
+/// `title`, phone numbers, addresses or enterprise extension and refuses them: green. Entra
+/// steps render without them, and raw scenarios that send one are left out with a note
+/// naming the step and the attribute (Entra would not send it for this profile).
+#[tokio::test]
+async fn the_catalogue_with_a_discovered_profile_is_green_against_an_endpoint_refusing_unpublished_attributes()
+ {
+    let server = reference_with("reject-unknown-attributes").await;
+    let dir = TempDir::new("mappings-catalogue");
+    let report = dir.path().join("r.json");
+    let state = dir.path().join("state");
+    let (r, s) = (
+        report.to_string_lossy().into_owned(),
+        state.to_string_lossy().into_owned(),
+    );
+    let base = server.base_url();
+    let run = cli(&[
+        "run",
+        "--target",
+        &base,
+        "--mappings",
+        "discover",
+        "--no-snapshots",
+        "--json",
+        &r,
+        "--state-dir",
+        &s,
+        "--color",
+        "never",
+    ])
+    .await;
+    assert_eq!(run.outcome, Outcome::Passed, "{}", run.stdout);
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let notes = json["mappings"]["notes"].to_string();
+    assert!(
+        notes.contains("`update-profile` sends `urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department`")
+            || notes.contains("sends `title`"),
+        "{notes}"
+    );
+    assert!(
+        json["summary"]["failed"].as_u64().unwrap_or(0) == 0,
+        "{}",
+        json["summary"]
+    );
+    server.shutdown().await;
+}
