@@ -2,59 +2,15 @@
 //! --ledger` finishes an interrupted load), but written without keeping the list in memory:
 //! a load run may create a hundred thousand objects, and it knows their ids anyway.
 
-use crate::run::ledger::{Entry, LedgerError};
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use crate::run::ledger::{Entry, LedgerError, LedgerFile};
+use std::path::Path;
 
-pub struct StreamLedger {
-    path: PathBuf,
-    file: Mutex<File>,
-}
+/// A load run's ledger: the shared ledger file, nothing kept in memory.
+pub type StreamLedger = LedgerFile;
 
-impl StreamLedger {
-    /// Creates `<dir>/<run_id>.jsonl` and writes the run line.
-    pub fn create(dir: &Path, header: Entry) -> Result<StreamLedger, LedgerError> {
-        let run_id = match &header {
-            Entry::Run { run_id, .. } => run_id.clone(),
-            _ => "load".to_string(),
-        };
-        let path = dir.join(format!("{run_id}.jsonl"));
-        let werr = |source| LedgerError::Write {
-            path: path.display().to_string(),
-            source,
-        };
-        std::fs::create_dir_all(dir).map_err(werr)?;
-        let file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(&path)
-            .map_err(werr)?;
-        let ledger = StreamLedger {
-            path,
-            file: Mutex::new(file),
-        };
-        ledger.append(&header)?;
-        Ok(ledger)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Appends one line and flushes it before returning.
-    pub fn append(&self, entry: &Entry) -> Result<(), LedgerError> {
-        let mut line = serde_json::to_string(entry).unwrap_or_default();
-        line.push('\n');
-        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-        file.write_all(line.as_bytes())
-            .and_then(|_| file.flush())
-            .map_err(|source| LedgerError::Write {
-                path: self.path.display().to_string(),
-                source,
-            })
-    }
+/// Creates `<dir>/<run_id>.jsonl` and writes the run line.
+pub fn create(dir: &Path, header: Entry) -> Result<StreamLedger, LedgerError> {
+    LedgerFile::create(dir, &header, "load")
 }
 
 #[cfg(test)]
@@ -64,7 +20,7 @@ mod tests {
     #[test]
     fn run_cleanup_reads_what_a_load_run_wrote() {
         let dir = tempfile::tempdir().unwrap();
-        let l = StreamLedger::create(
+        let l = create(
             dir.path(),
             Entry::Run {
                 run_id: "r1".into(),

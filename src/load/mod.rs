@@ -172,7 +172,7 @@ pub async fn execute(
             domain: plan.domain.clone(),
             shard: plan.shard,
         };
-        let ledger = ledger::StreamLedger::create(
+        let ledger = ledger::create(
             &ledger_dir,
             Entry::Run {
                 run_id: run_id.clone(),

@@ -60,19 +60,21 @@ pub enum LedgerError {
     NoHeader { path: String },
 }
 
-/// An append-only ledger file shared by the concurrent scenarios of a run.
-pub struct Ledger {
+/// The ledger file itself: `<dir>/<run_id>.jsonl`, created once, each entry appended as
+/// one line and flushed before `append` returns. A load run writes only this (it keeps no
+/// list in memory); a scenario run wraps it in a [`Ledger`].
+pub struct LedgerFile {
     path: PathBuf,
     file: Mutex<File>,
-    state: Mutex<Outstanding>,
 }
 
-impl Ledger {
-    /// Creates `<dir>/<run_id>.jsonl` and writes the run line.
-    pub fn create(dir: &Path, header: Entry) -> Result<Ledger, LedgerError> {
-        let run_id = match &header {
-            Entry::Run { run_id, .. } => run_id.clone(),
-            _ => "run".to_string(),
+impl LedgerFile {
+    /// Creates `<dir>/<run_id>.jsonl` (`<fallback>.jsonl` for a header without a run id)
+    /// and writes the header line.
+    pub fn create(dir: &Path, header: &Entry, fallback: &str) -> Result<LedgerFile, LedgerError> {
+        let run_id = match header {
+            Entry::Run { run_id, .. } => run_id.as_str(),
+            _ => fallback,
         };
         let path = dir.join(format!("{run_id}.jsonl"));
         let werr = |source| LedgerError::Write {
@@ -85,12 +87,11 @@ impl Ledger {
             .append(true)
             .open(&path)
             .map_err(werr)?;
-        let ledger = Ledger {
+        let ledger = LedgerFile {
             path,
             file: Mutex::new(file),
-            state: Mutex::new(Outstanding::default()),
         };
-        ledger.append(&header)?;
+        ledger.append(header)?;
         Ok(ledger)
     }
 
@@ -98,19 +99,42 @@ impl Ledger {
         &self.path
     }
 
-    /// Records an entry on disk, then in memory.
+    /// Appends one line and flushes it before returning.
     pub fn append(&self, entry: &Entry) -> Result<(), LedgerError> {
         let mut line = serde_json::to_string(entry).unwrap_or_default();
         line.push('\n');
-        {
-            let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
-            file.write_all(line.as_bytes())
-                .and_then(|_| file.flush())
-                .map_err(|source| LedgerError::Write {
-                    path: self.path.display().to_string(),
-                    source,
-                })?;
-        }
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        file.write_all(line.as_bytes())
+            .and_then(|_| file.flush())
+            .map_err(|source| LedgerError::Write {
+                path: self.path.display().to_string(),
+                source,
+            })
+    }
+}
+
+/// An append-only ledger file shared by the concurrent scenarios of a run.
+pub struct Ledger {
+    file: LedgerFile,
+    state: Mutex<Outstanding>,
+}
+
+impl Ledger {
+    /// Creates `<dir>/<run_id>.jsonl` and writes the run line.
+    pub fn create(dir: &Path, header: Entry) -> Result<Ledger, LedgerError> {
+        Ok(Ledger {
+            file: LedgerFile::create(dir, &header, "run")?,
+            state: Mutex::new(Outstanding::default()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    /// Records an entry on disk, then in memory.
+    pub fn append(&self, entry: &Entry) -> Result<(), LedgerError> {
+        self.file.append(entry)?;
         self.state
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -264,8 +288,10 @@ pub fn reopen(saved: &SavedLedger) -> Result<Ledger, LedgerError> {
         });
     }
     Ok(Ledger {
-        path: saved.path.clone(),
-        file: Mutex::new(file),
+        file: LedgerFile {
+            path: saved.path.clone(),
+            file: Mutex::new(file),
+        },
         state: Mutex::new(state),
     })
 }
