@@ -3,6 +3,7 @@
 
 mod support;
 
+mod action;
 mod catalogue;
 mod checks;
 mod cli;
