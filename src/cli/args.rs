@@ -108,11 +108,8 @@ pub struct RunArgs {
     /// with `?aadOptscim062020`). Without it, the built-in reference endpoint is started.
     #[arg(long, value_name = "URL")]
     pub target: Option<String>,
-    /// Environment variable that holds the bearer token.
-    #[arg(long, value_name = "NAME", default_value = "SCIMREPLAY_TOKEN")]
-    pub token_env: String,
     #[command(flatten)]
-    pub oauth: super::oauth_args::OAuthRunArgs,
+    pub auth: super::oauth_args::CredentialArgs,
     #[command(flatten)]
     pub select: ScenarioArgs,
     #[command(flatten)]
@@ -258,9 +255,6 @@ pub struct CleanupArgs {
     /// progress elsewhere may still be using them; 0 sweeps everything the prefix matches.
     #[arg(long, value_name = "MINUTES", default_value_t = 60)]
     pub min_age: u64,
-    /// Environment variable that holds the bearer token.
-    #[arg(long, value_name = "NAME", default_value = "SCIMREPLAY_TOKEN")]
-    pub token_env: String,
     /// Folder holding the run ledgers.
     #[arg(long, value_name = "DIR", default_value = ".scimreplay")]
     pub state_dir: PathBuf,
@@ -273,6 +267,8 @@ pub struct CleanupArgs {
     /// Do not verify TLS certificates (testing only).
     #[arg(long)]
     pub insecure: bool,
+    #[command(flatten, next_help_heading = "Authentication")]
+    pub auth: super::oauth_args::CredentialArgs,
 }
 
 #[derive(Debug, Args)]

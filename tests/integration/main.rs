@@ -21,6 +21,7 @@ mod leftovers;
 mod load;
 mod mappings;
 mod oauth;
+mod oauth_commands;
 mod packaging;
 mod partition;
 mod proofs;
