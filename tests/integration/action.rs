@@ -448,3 +448,64 @@ fn the_gitlab_job_reports_junit_and_fails_by_scimreplays_exit_code() {
     assert!(xml.contains("<failure"), "{xml}");
     assert!(!log.contains(TOKEN) && !xml.contains(TOKEN));
 }
+
+/// The README's CI section: every use of the action passes only inputs it declares and reads
+/// only outputs it sets, and the GitLab job sets only the template's variables.
+#[test]
+fn the_readme_ci_examples_use_the_action_as_declared() {
+    let readme = std::fs::read_to_string(Path::new(ROOT).join("README.md")).unwrap();
+    let section = &readme[readme.find("## In CI").expect("a CI section")..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let action = &YamlLoader::load_from_str(&action_yml()).unwrap()[0];
+    let (inputs, outputs) = (keys(&action["inputs"]), declared_outputs());
+    let template =
+        std::fs::read_to_string(Path::new(ROOT).join("ci/gitlab/scimreplay.gitlab-ci.yml"));
+    let template = &YamlLoader::load_from_str(&template.unwrap()).unwrap()[0];
+    let variables = keys(&template[".scimreplay"]["variables"]);
+    let read = regex::Regex::new(r"steps\.scim\.outputs\.([a-z-]+)").unwrap();
+    let (mut uses, mut extends) = (0, 0);
+    for block in section.split("```yaml\n").skip(1) {
+        let block = &block[..block.find("```").expect("a closed block")];
+        let doc = &YamlLoader::load_from_str(block).expect("README YAML parses")[0];
+        for (_, job) in doc["jobs"].as_hash().into_iter().flatten() {
+            for step in job["steps"].as_vec().into_iter().flatten() {
+                if !step["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with("scimreplay/scimreplay@"))
+                {
+                    continue;
+                }
+                uses += 1;
+                for key in keys(&step["with"]) {
+                    assert!(
+                        inputs.contains(&key),
+                        "README passes undeclared input {key}"
+                    );
+                }
+            }
+        }
+        for c in read.captures_iter(block) {
+            assert!(
+                outputs.iter().any(|o| *o == c[1]),
+                "README reads output {}",
+                &c[1]
+            );
+        }
+        for (_, job) in doc.as_hash().into_iter().flatten() {
+            if job["extends"].as_str() == Some(".scimreplay") {
+                extends += 1;
+                for key in keys(&job["variables"]) {
+                    assert!(
+                        variables.contains(&key),
+                        "README sets unknown variable {key}"
+                    );
+                }
+            }
+        }
+    }
+    assert_eq!(
+        (uses, extends),
+        (2, 1),
+        "the workflow, the matrix and the GitLab job"
+    );
+}
