@@ -1,12 +1,12 @@
 //! OAuth 2.0 client credentials on every command that talks to an endpoint besides `run`:
-//! `cleanup --prefix`, `mappings discover` and `load`, each end to end against the real
+//! `cleanup` (a sweep and a ledger), `mappings discover` and `load`, each end to end against the real
 //! `scimreplay serve --oauth-client ID --oauth-secret-env VAR` (no static token, so only an
 //! issued token gets in), with refused credentials stopping the command before it sends
 //! anything, and neither the secret nor an issued token in any output.
 
 use crate::support::{
     OAUTH_SECRET, Served, TempDir, assert_no_issued_token, assert_no_leak, cli_env, oauth_flags,
-    outputs_of, serve_oauth,
+    outputs_of, planted_ledger, serve_oauth,
 };
 use scimreplay::exit::Outcome;
 use serde_json::{Value, json};
@@ -200,6 +200,46 @@ async fn load_sends_the_cycle_with_an_issued_token_and_cleans_up() {
         outputs.iter().any(|(n, _)| n.contains("ledgers")),
         "a ledger"
     );
+    assert_no_leak(&outputs, &[OAUTH_SECRET, &token]);
+    assert_no_issued_token(&outputs);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleanup_finishes_a_ledger_with_oauth_credentials() {
+    let served = serve_oauth(SERVE_SECRET_ENV, &[]);
+    let token = served.fetch_token(OAUTH_SECRET).await;
+    let created: Value = reqwest::Client::new()
+        .post(format!("{}/Users", served.base_url()))
+        .bearer_auth(&token)
+        .json(
+            &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                      "userName": "scimreplay-abc123-left", "active": true}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let path = format!("/Users/{}", created["id"].as_str().unwrap());
+    let dir = TempDir::new("oauth-ledger");
+    let ledger = planted_ledger(&dir, served.base_url(), &[&path]);
+    let args = [
+        "cleanup",
+        "--ledger",
+        &ledger,
+        "--target",
+        served.base_url(),
+    ];
+
+    let wrong = with_oauth(&served, &args, "not-the-secret-41c2").await;
+    refused(&wrong);
+    assert_eq!(names(&served, &token, "Users", "userName").await.len(), 1);
+
+    let run = with_oauth(&served, &args, OAUTH_SECRET).await;
+    assert_eq!(run.outcome, Outcome::Passed, "{}{}", run.stdout, run.stderr);
+    assert!(names(&served, &token, "Users", "userName").await.is_empty());
+    let outputs = outputs_of(&run, &[dir.path()]);
     assert_no_leak(&outputs, &[OAUTH_SECRET, &token]);
     assert_no_issued_token(&outputs);
 }

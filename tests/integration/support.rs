@@ -170,6 +170,21 @@ pub async fn list_resources(http: &reqwest::Client, base: &str, collection: &str
     list["Resources"].as_array().cloned().unwrap_or_default()
 }
 
+/// A ledger file with a run line for `target` and one created entry per path.
+pub fn planted_ledger(dir: &TempDir, target: &str, paths: &[&str]) -> String {
+    let mut lines = vec![
+        serde_json::json!({"event": "run", "run_id": "r1", "target": target,
+        "prefix": "scimreplay-abc123-", "started_at": "2026-01-01T00:00:00Z"}),
+    ];
+    lines.extend(
+        paths.iter().map(
+            |p| serde_json::json!({"event": "created", "path": p, "scenario": "s", "step": "c"}),
+        ),
+    );
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    dir.write("run.jsonl", &text).to_str().unwrap().to_string()
+}
+
 /// Every file under `dir`, recursively.
 pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
