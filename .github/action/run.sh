@@ -141,6 +141,8 @@ install() {
   esac
   url="${GITHUB_SERVER_URL:-https://github.com}/$repo/releases/download/$version"
   tmp="$(mktemp -d)"
+  # Expanded now: the variable is gone when the trap runs at exit.
+  trap "rm -rf '$tmp'" EXIT
   curl --fail --silent --show-error --location --retry 3 -o "$tmp/$archive" "$url/$archive"
   curl --fail --silent --show-error --location --retry 3 -o "$tmp/$archive.sha256" "$url/$archive.sha256"
   local want got
@@ -152,7 +154,6 @@ install() {
     *) tar xzf "$tmp/$archive" -C "$tmp" ;;
   esac
   cp "$tmp/$name/"scimreplay* "$DIR/bin/"
-  rm -rf "$tmp"
 }
 
 # The command as echoed in the log: a --header's value may be a key, so only its name shows.

@@ -51,6 +51,11 @@ impl Runner {
     /// Runs `run.sh <command>` with `inputs` (as action.yml maps them: `INPUT_<NAME>`), in an
     /// environment holding nothing of this process's but PATH.
     fn step(&self, command: &str, inputs: &[(&str, &str)]) -> Step {
+        self.step_with(command, inputs, &[])
+    }
+
+    /// [`Runner::step`] with more of GitHub's variables (`GITHUB_SERVER_URL`, …).
+    fn step_with(&self, command: &str, inputs: &[(&str, &str)], github: &[(&str, &str)]) -> Step {
         let summary = self.dir.path().join("step-summary.md");
         let output = self.dir.path().join("github-output");
         let _ = std::fs::remove_file(&summary);
@@ -79,6 +84,7 @@ impl Runner {
                 value,
             );
         }
+        cmd.envs(github.iter().copied());
         let out = cmd.output().expect("run bash");
         let outputs = std::fs::read_to_string(&output)
             .unwrap_or_default()
@@ -274,6 +280,83 @@ fn plan_keys_the_cache_on_the_sources_and_skips_a_given_binary() {
     let wrong = runner.step("plan", &[("version", "latest; rm -rf /")]);
     assert_eq!(wrong.code, 3);
     assert!(wrong.log.contains("version must be"), "{}", wrong.log);
+}
+
+/// `version: vX.Y.Z` downloads the release archive the release workflow publishes, from a
+/// stand-in for GitHub's release downloads, and refuses one whose SHA-256 does not match.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_version_is_downloaded_and_its_checksum_checked() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let runner = Runner::new("action-release");
+    let name = "scimreplay-v9.9.9-x86_64-unknown-linux-gnu";
+    let staging = runner.dir.path().join("staging");
+    std::fs::create_dir_all(staging.join(name)).unwrap();
+    // A stand-in binary: the archive's layout is what is tested, not its contents.
+    let fake = staging.join(name).join("scimreplay");
+    std::fs::write(&fake, "#!/bin/sh\necho 'scimreplay 9.9.9'\n").unwrap();
+    let executable = <std::fs::Permissions as std::os::unix::fs::PermissionsExt>::from_mode(0o755);
+    std::fs::set_permissions(&fake, executable).unwrap();
+    let archive = staging.join(format!("{name}.tar.gz"));
+    let tar = std::process::Command::new("tar")
+        .arg("czf")
+        .arg(&archive)
+        .args(["-C", staging.to_str().unwrap(), name])
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let digest = std::process::Command::new("sha256sum")
+        .arg(&archive)
+        .output()
+        .unwrap();
+    let digest = String::from_utf8(digest.stdout).unwrap();
+    let digest = digest.split_whitespace().next().unwrap().to_string();
+
+    let server = MockServer::start().await;
+    let at = format!("/owner/scimreplay/releases/download/v9.9.9/{name}.tar.gz");
+    let uri = server.uri();
+    let github = [
+        ("GITHUB_SERVER_URL", uri.as_str()),
+        ("GITHUB_ACTION_REPOSITORY", "owner/scimreplay"),
+    ];
+    let sums = format!("{at}.sha256");
+    let plan = runner.step("plan", &[("version", "v9.9.9")]);
+    for (sum, code) in [("0".repeat(64), 3), (digest, 0)] {
+        server.reset().await;
+        Mock::given(method("GET"))
+            .and(path(at.as_str()))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_bytes(std::fs::read(&archive).unwrap()),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path(sums.as_str()))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_string(format!("{sum}  {name}.tar.gz\n")),
+            )
+            .mount(&server)
+            .await;
+        let step = tokio::task::block_in_place(|| {
+            runner.step_with("install", &[("version", "v9.9.9")], &github)
+        });
+        assert_eq!(step.code, code, "{}", step.log);
+        if code == 3 {
+            assert!(step.log.contains("does not match"), "{}", step.log);
+            assert!(
+                !Path::new(&plan.outputs["bin"]).exists(),
+                "nothing installed"
+            );
+        }
+    }
+    let version = std::process::Command::new(&plan.outputs["bin"])
+        .arg("--version")
+        .output()
+        .expect("the installed binary runs");
+    assert_eq!(
+        String::from_utf8_lossy(&version.stdout),
+        "scimreplay 9.9.9\n"
+    );
 }
 
 /// What ties action.yml to run.sh, as problems in words.
