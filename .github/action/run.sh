@@ -150,7 +150,14 @@ install() {
   got="$(sha256 <"$tmp/$archive")"
   [ "$want" = "$got" ] || fail "$archive: SHA-256 $got does not match the release's $want"
   case "$archive" in
-    *.zip) (cd "$tmp" && unzip -q "$archive") ;;
+    *.zip)
+      # Windows runners have 7-Zip; Git Bash may lack unzip.
+      if command -v unzip >/dev/null 2>&1; then
+        (cd "$tmp" && unzip -q "$archive")
+      else
+        7z x -y -o"$tmp" "$tmp/$archive" >/dev/null
+      fi
+      ;;
     *) tar xzf "$tmp/$archive" -C "$tmp" ;;
   esac
   cp "$tmp/$name/"scimreplay* "$DIR/bin/"
