@@ -79,7 +79,10 @@ pub fn attribute_ops(changes: &[Change], dialect: Dialect) -> Vec<Value> {
     let mut pathless: Vec<(Op, Map<String, Value>)> = Vec::new();
     for c in changes {
         let value = patch_value(c.target, &c.value, dialect);
-        if c.target.is_typed() {
+        // One changed attribute keeps its path (§3.2: the disable is
+        // `{"op":"replace","path":"active","value":false}`, a single string `add` has its
+        // path too); only several attributes collapse into a path-less operation.
+        if c.target.is_typed() || changes.len() == 1 {
             ops.push(json!({"op": c.op.wire(dialect), "path": c.target.path(), "value": value}));
             continue;
         }
@@ -207,6 +210,29 @@ mod tests {
                     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": "Ops"}}),
                 json!({"op": "replace", "path": "emails[type eq \"work\"].value", "value": "a@x"}),
             ]
+        );
+    }
+
+    #[test]
+    fn flag_dialect_keeps_the_path_of_a_single_changed_attribute() {
+        let (active, nick) = (t("active"), t("nickName"));
+        let disable = [Change {
+            target: &active,
+            op: Op::Replace,
+            value: "False".into(),
+        }];
+        assert_eq!(
+            attribute_ops(&disable, Dialect::AadOptscim062020),
+            vec![json!({"op": "replace", "path": "active", "value": false})]
+        );
+        let add = [Change {
+            target: &nick,
+            op: Op::Add,
+            value: "Ally".into(),
+        }];
+        assert_eq!(
+            attribute_ops(&add, Dialect::AadOptscim062020),
+            vec![json!({"op": "add", "path": "nickName", "value": "Ally"})]
         );
     }
 

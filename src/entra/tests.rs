@@ -288,7 +288,7 @@ fn disable_and_enable_per_dialect_and_delete_without_a_soft_delete_mapping() {
     let f = one(&disable, &provisioned(), &p, Dialect::AadOptscim062020);
     assert_eq!(
         body(&f[0])["Operations"],
-        json!([{"op": "replace", "value": {"active": false}}])
+        json!([{"op": "replace", "path": "active", "value": false}])
     );
 
     let mut dir = provisioned();
@@ -406,7 +406,7 @@ fn groups_are_created_without_members_and_members_follow_per_dialect() {
     let f = one(&rename, &provisioned(), &p, Dialect::AadOptscim062020);
     assert_eq!(
         body(&f[0])["Operations"],
-        json!([{"op": "replace", "value": {"displayName": "Sales EMEA"}}])
+        json!([{"op": "replace", "path": "displayName", "value": "Sales EMEA"}])
     );
 }
 

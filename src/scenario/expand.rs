@@ -212,6 +212,11 @@ impl Dropped {
                 super::model::Method::Patch => patch_keys(body, &mut sent),
                 _ => {}
             }
+            // The legacy top-level `manager` path is the enterprise manager (fact sheet U9).
+            if let Some(legacy) = sent.get("manager").cloned() {
+                let key = format!("{}:manager", entra::target::ENTERPRISE).to_ascii_lowercase();
+                sent.insert(key, legacy);
+            }
             if let Some((_, attr)) = sent.into_iter().find(|(k, _)| dropped.contains(k)) {
                 return Some((step.id.clone(), attr));
             }
@@ -365,6 +370,20 @@ mod tests {
         let name = raw(
             "name",
             r#"{"schemas": [], "Operations": [{"op": "Replace", "path": "name.givenName", "value": "x"}]}"#,
+        );
+        let legacy = raw(
+            "legacy",
+            r#"{"schemas": [], "Operations": [{"op": "Add", "path": "manager", "value": [{"value": "m"}]}]}"#,
+        );
+        let mut no_manager = Profile::default_mappings();
+        no_manager.users.remove(&Target::Extension {
+            urn: "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User".into(),
+            attr: "manager".into(),
+        });
+        let (kept, notes) = for_profile(vec![legacy], &no_manager);
+        assert!(
+            kept.is_empty() && notes[0].contains("sends `manager`"),
+            "{notes:#?}"
         );
         let mut trimmed = Profile::default_mappings();
         trimmed.users.remove(&Target::Attr("title".into()));

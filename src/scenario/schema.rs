@@ -441,7 +441,9 @@ enum Action {
     },
     SetManager {
         user: String,
-        manager: String,
+        /// The manager (a user); default: the user's `manager` in the directory.
+        #[serde(default)]
+        manager: Option<String>,
     },
     DisableUser {
         user: String,
@@ -469,11 +471,15 @@ enum Action {
     },
     AddMembers {
         group: String,
-        users: Vec<String>,
+        /// The users; default: the group's `members` in the directory.
+        #[serde(default)]
+        users: Option<Vec<String>>,
     },
     RemoveMembers {
         group: String,
-        users: Vec<String>,
+        /// The users; default: the group's `members` in the directory.
+        #[serde(default)]
+        users: Option<Vec<String>>,
     },
     DeleteGroup {
         group: String,

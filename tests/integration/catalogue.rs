@@ -6,13 +6,21 @@
 //! (prefixed creates, writes only to objects the scenario created, an Entra impact on every
 //! assertion).
 
+use scimreplay::entra::{Profile, Resource, Target};
 use scimreplay::report::catalogue::{BEHAVIOURS, behaviour_number, markdown};
 use scimreplay::scenario::builtin::load_builtin;
-use scimreplay::scenario::model::{CaptureSource, Method, Scenario};
+use scimreplay::scenario::expand::for_profile;
+use scimreplay::scenario::model::{CaptureSource, Method, Scenario, SourceStep};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
 const DOC: &str = include_str!("../../docs/catalogue.md");
+
+/// Raw steps (not read-backs) left in the catalogue, and the scenarios that have them.
+const RAW_STEP_COUNT: usize = 163;
+const RAW_SCENARIO_COUNT: usize = 69;
+/// Built-in scenarios left out for `trimmed_profile()`.
+const LEFT_OUT_TRIMMED: usize = 14;
 
 fn catalogue() -> Vec<Scenario> {
     match load_builtin() {
@@ -198,4 +206,489 @@ fn member_values(body: Option<&Value>) -> Vec<String> {
         .filter_map(|m| get_ci(m, "value").and_then(Value::as_str))
         .map(str::to_string)
         .collect()
+}
+
+/// Why the raw requests of a scenario stay raw, by kind.
+mod raw_reason {
+    pub const AUTH: &str =
+        "requests with a missing or wrong token: the credentials are the subject";
+    pub const PROBE: &str = "probe variants (encoding, Accept, flag in the query, another attribute): the exact query and headers are the subject";
+    pub const CASE: &str = "queries with another casing, by an attribute the profile does not match by, or for a value that must be gone: they check how the server compares, not what Entra sends";
+    pub const DISCOVERY: &str = "schema discovery reads: no Entra action sends them";
+    pub const GHOST: &str = "requests for ids that never existed: the 404 is the subject";
+    pub const DUP: &str =
+        "a create the endpoint must refuse (409): an action's read-back presumes it succeeds";
+    pub const SHAPE: &str = "the body's shape is the subject (legacy, Validator or other clients' forms, quirks of one attribute), not Entra's rendering for a profile";
+    pub const NEUTRAL: &str = "a dialect-neutral scenario: member and manager changes render per dialect, so the one form both dialects share stays raw";
+    pub const MANAGER: &str =
+        "the manager's wire forms (string, object, legacy array, removals) are the subject";
+    pub const PAGES: &str = "pagination reads: no Entra action sends them";
+    pub const HEADERS: &str =
+        "bare headers are the subject; the requests change only core attributes every profile maps";
+    pub const REFUSED: &str =
+        "an update the endpoint must refuse (409): an action's read-back presumes it succeeds";
+    pub const PATHLESS: &str = "the path-less single-attribute form is the subject; a rendered single change keeps its path (§3.2)";
+}
+
+/// Every raw request step of the built-in catalogue that is not a read-back of one object
+/// by id, by scenario, with why it is not an Entra action. Everything else (creates,
+/// updates, disables, member changes, matches by the object's current value) is an action
+/// rendered for the active mapping profile. A new raw step fails
+/// `every_raw_step_is_an_action_or_allowed_with_a_reason` until it is listed here.
+const RAW_STEPS: &[(&str, &[&str], &str)] = {
+    use raw_reason::*;
+    &[
+        (
+            "auth-rejected-read",
+            &["no-token", "wrong-token", "wrong-token-groups"],
+            AUTH,
+        ),
+        (
+            "auth-rejected-write",
+            &[
+                "patch-no-token",
+                "delete-wrong-token",
+                "create-wrong-token",
+                "verify-not-created",
+            ],
+            AUTH,
+        ),
+        (
+            "connection-bare-headers",
+            &["probe", "create", "patch"],
+            HEADERS,
+        ),
+        (
+            "connection-flag-query-param",
+            &["probe-flag-bare", "probe-flag-true"],
+            PROBE,
+        ),
+        ("connection-probe-externalid", &["probe-externalid"], PROBE),
+        ("connection-probe-group", &["probe-group"], PROBE),
+        (
+            "connection-probe-tolerance",
+            &[
+                "probe-validator-encoding",
+                "probe-default-accept",
+                "probe-html-accept",
+            ],
+            PROBE,
+        ),
+        (
+            "connection-probe-username",
+            &["probe", "probe-again"],
+            PROBE,
+        ),
+        ("group-data-unicode-names", &["match-qualite-upper"], CASE),
+        ("user-data-apostrophe-plus", &["match-email"], CASE),
+        (
+            "user-data-mixed-case",
+            &["match-lower", "match-email"],
+            CASE,
+        ),
+        (
+            "discovery-endpoints",
+            &[
+                "schemas",
+                "user-schema",
+                "resource-types",
+                "service-provider-config",
+            ],
+            DISCOVERY,
+        ),
+        (
+            "error-group-not-found",
+            &["get", "patch-members", "delete"],
+            GHOST,
+        ),
+        (
+            "error-user-not-found",
+            &["get", "patch", "patch-disable", "delete"],
+            GHOST,
+        ),
+        ("group-create-duplicate", &["create-again"], DUP),
+        (
+            "group-create-entra-shape",
+            &["match", "create", "match-again"],
+            SHAPE,
+        ),
+        (
+            "group-create-other-shapes",
+            &[
+                "create-core-only",
+                "create-empty-members",
+                "create-with-member",
+            ],
+            SHAPE,
+        ),
+        ("group-delete", &["add-member", "match-deleted"], NEUTRAL),
+        ("group-get-by-id", &["add-member", "read-unknown"], NEUTRAL),
+        (
+            "group-patch-pathless-replace",
+            &["rename", "new-externalid"],
+            SHAPE,
+        ),
+        (
+            "group-query-case-insensitive",
+            &["match-lower", "match-upper"],
+            CASE,
+        ),
+        (
+            "group-query-excludes-members",
+            &["add-member", "match"],
+            NEUTRAL,
+        ),
+        ("group-query-miss", &["match", "match-validator"], CASE),
+        ("group-rename-default", &["match-old"], CASE),
+        (
+            "lifecycle-group-delete-recreate",
+            &["setup-member", "re-add-member"],
+            NEUTRAL,
+        ),
+        (
+            "lifecycle-restart-rematch",
+            &[
+                "link-manager",
+                "setup-members",
+                "probe",
+                "rematch-alice",
+                "rematch-alice-externalid",
+                "rematch-sales",
+            ],
+            NEUTRAL,
+        ),
+        (
+            "manager-add-legacy-array",
+            &["create-boss", "create-employee", "add-manager"],
+            MANAGER,
+        ),
+        (
+            "manager-add-replace-object",
+            &["add-manager", "replace-manager"],
+            MANAGER,
+        ),
+        ("manager-add-string", &["link-manager", "match"], MANAGER),
+        (
+            "manager-in-create-body",
+            &["create-string", "create-object"],
+            MANAGER,
+        ),
+        (
+            "manager-legacy-check-query",
+            &[
+                "create-boss",
+                "create-employee",
+                "link-manager",
+                "check-link",
+            ],
+            MANAGER,
+        ),
+        (
+            "manager-remove-forms",
+            &[
+                "add-manager-alice",
+                "remove-manager-alice",
+                "add-manager-dave",
+                "remove-manager-dave",
+                "add-manager-erin",
+                "remove-manager-erin",
+            ],
+            MANAGER,
+        ),
+        (
+            "members-add-remove-same-request",
+            &["add-ben", "add-remove"],
+            SHAPE,
+        ),
+        (
+            "members-deleted-user",
+            &["add", "remove-deleted-default", "remove-deleted-flag"],
+            SHAPE,
+        ),
+        ("members-remove-value-array-default", &["remove-ann"], SHAPE),
+        (
+            "members-replace-list",
+            &["replace-two", "replace-one"],
+            SHAPE,
+        ),
+        ("on-demand-disable-unassigned", &["probe"], PROBE),
+        (
+            "pagination-filtered-walk",
+            &["page-1", "page-2", "page-3", "past-end", "ids-of-all"],
+            PAGES,
+        ),
+        (
+            "pagination-list",
+            &[
+                "users-page-1",
+                "users-page-2",
+                "groups-page-1",
+                "groups-page-2",
+            ],
+            PAGES,
+        ),
+        (
+            "user-create-custom-extension",
+            &["match", "create", "update-extension"],
+            SHAPE,
+        ),
+        ("user-create-duplicate", &["create-again"], DUP),
+        (
+            "user-create-legacy-payload",
+            &["match", "create", "match-again"],
+            SHAPE,
+        ),
+        (
+            "user-create-string-booleans",
+            &["create-string-primary", "create-role-primary"],
+            SHAPE,
+        ),
+        ("user-disable-default", &["match-externalid"], CASE),
+        ("user-disable-flag", &["match-externalid"], CASE),
+        (
+            "user-disable-tutorial-form",
+            &["disable", "disabled-match"],
+            SHAPE,
+        ),
+        (
+            "user-filter-applied",
+            &["miss", "match-kim-externalid", "match-email-miss"],
+            CASE,
+        ),
+        (
+            "user-filter-special-characters",
+            &["create-quoted", "match-quoted"],
+            SHAPE,
+        ),
+        ("user-get-by-id", &["read-unknown"], GHOST),
+        (
+            "user-match-case-insensitive",
+            &["match-upper", "match-lower"],
+            CASE,
+        ),
+        ("user-match-email-filter", &["match", "miss"], CASE),
+        ("user-match-externalid", &["match", "miss"], CASE),
+        (
+            "user-patch-address-parts-default",
+            &["add-address", "change-city"],
+            SHAPE,
+        ),
+        (
+            "user-patch-address-parts-flag",
+            &["add-address", "change-city"],
+            SHAPE,
+        ),
+        (
+            "user-patch-answer-same-resource",
+            &["patch-user", "patch-user-flag", "patch-group"],
+            HEADERS,
+        ),
+        (
+            "user-patch-clear-values",
+            &["create", "clear-empty", "set-again", "clear-null"],
+            SHAPE,
+        ),
+        (
+            "user-patch-filtered-email-default",
+            &["create", "replace-work"],
+            SHAPE,
+        ),
+        (
+            "user-patch-filtered-email-flag",
+            &["create", "replace-work"],
+            SHAPE,
+        ),
+        (
+            "user-patch-multiple-operations",
+            &["create", "different-attributes", "same-attribute"],
+            SHAPE,
+        ),
+        (
+            "user-patch-op-casing",
+            &[
+                "pascal-add-replace",
+                "lower-add-replace",
+                "pascal-remove",
+                "lower-remove",
+            ],
+            SHAPE,
+        ),
+        (
+            "user-patch-primary-filtered-path",
+            &["create", "replace-primary"],
+            SHAPE,
+        ),
+        (
+            "user-patch-replace-missing-email-default",
+            &["create", "replace-work", "match-email"],
+            SHAPE,
+        ),
+        (
+            "user-patch-replace-missing-email-flag",
+            &["create", "replace-work", "match-email"],
+            SHAPE,
+        ),
+        ("user-patch-roles-default", &["assign-role"], SHAPE),
+        ("user-patch-roles-flag", &["assign-role"], SHAPE),
+        (
+            "user-patch-unknown-attribute",
+            &["unknown-core", "unknown-extension"],
+            SHAPE,
+        ),
+        ("user-patch-username-default", &["match-old"], CASE),
+        (
+            "user-patch-username-flag",
+            &["rename", "match-new", "match-old"],
+            PATHLESS,
+        ),
+        ("user-rename-onto-taken", &["rename"], REFUSED),
+    ]
+};
+
+/// A raw GET of one object by its captured id (`/Users/{{alice_id}}`), with the token and
+/// no other query than `excludedAttributes`: the harness reading back what a step did, which
+/// no Entra action sends on its own.
+fn is_read_back(step: &scimreplay::scenario::model::Step) -> bool {
+    let r = &step.request;
+    let by_id = ["/Users/{{", "/Groups/{{"].iter().any(|p| {
+        r.path.starts_with(p) && r.path.ends_with("_id}}") && !r.path[p.len()..].contains('/')
+    });
+    r.method == Method::Get
+        && by_id
+        && r.query.iter().all(|q| q.name == "excludedAttributes")
+        && r.headers.is_empty()
+        && r.auth == Default::default()
+}
+
+/// The raw steps of each built-in scenario that are not read-backs, as (scenario, step id).
+fn raw_steps(scenarios: &[Scenario]) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for s in scenarios {
+        for step in &s.source_steps {
+            if let SourceStep::Request(step) = step
+                && !is_read_back(step)
+            {
+                out.insert((s.name.clone(), step.id.clone()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_raw_step_is_an_action_or_allowed_with_a_reason() {
+    let found = raw_steps(&catalogue());
+    let allowed: BTreeSet<(String, String)> = RAW_STEPS
+        .iter()
+        .flat_map(|(s, ids, _)| ids.iter().map(move |id| (s.to_string(), id.to_string())))
+        .collect();
+    let unlisted: Vec<_> = found.difference(&allowed).collect();
+    assert!(
+        unlisted.is_empty(),
+        "raw steps that are neither Entra actions nor listed in RAW_STEPS with a reason \
+         (write them as `entra` actions, or list them with why the exact bytes matter): {unlisted:#?}"
+    );
+    let stale: Vec<_> = allowed.difference(&found).collect();
+    assert!(
+        stale.is_empty(),
+        "RAW_STEPS lists steps that are no longer raw (remove them): {stale:#?}"
+    );
+    for (name, _, reason) in RAW_STEPS {
+        assert!(!reason.trim().is_empty(), "`{name}` has no reason");
+    }
+    // The counts this catalogue was migrated to: 187 such raw steps in 79 scenarios before
+    // the standard traffic became actions.
+    let scenarios: BTreeSet<&String> = found.iter().map(|(s, _)| s).collect();
+    assert_eq!(
+        (found.len(), scenarios.len()),
+        (RAW_STEP_COUNT, RAW_SCENARIO_COUNT)
+    );
+}
+
+#[test]
+fn the_raw_step_invariant_catches_an_unlisted_raw_step() {
+    let mut scenarios = catalogue();
+    let s = scenarios
+        .iter_mut()
+        .find(|s| s.name == "user-patch-attributes-default")
+        .expect("the scenario exists");
+    let SourceStep::Request(read) = s
+        .source_steps
+        .iter()
+        .find(|st| matches!(st, SourceStep::Request(_)))
+        .expect("a raw step")
+        .clone()
+    else {
+        unreachable!()
+    };
+    // A raw read-back by id is not counted; the same step as a query is.
+    let before = raw_steps(&scenarios);
+    let mut query = read.clone();
+    query.id = "sneaked-in".into();
+    query.request.path = "/Users".into();
+    let s = scenarios
+        .iter_mut()
+        .find(|s| s.name == "user-patch-attributes-default")
+        .expect("the scenario exists");
+    s.source_steps.push(SourceStep::Request(query));
+    let after = raw_steps(&scenarios);
+    let added: Vec<_> = after.difference(&before).collect();
+    assert_eq!(
+        added,
+        [&(
+            "user-patch-attributes-default".to_string(),
+            "sneaked-in".to_string()
+        )]
+    );
+}
+
+/// Entra's defaults without title, the phone numbers and the enterprise extension: the
+/// profile an admin ends up with for an app that has none of them.
+fn trimmed_profile() -> Profile {
+    let mut p = Profile::default_mappings();
+    p.name = "trimmed".into();
+    for path in [
+        "title",
+        "phoneNumbers[type eq \"work\"].value",
+        "phoneNumbers[type eq \"mobile\"].value",
+        "phoneNumbers[type eq \"fax\"].value",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+    ] {
+        let target = Target::parse(Resource::User, path).expect("a valid path");
+        assert!(p.users.remove(&target), "`{path}` is a default mapping");
+    }
+    p
+}
+
+#[test]
+fn a_trimmed_profile_leaves_out_only_the_scenarios_whose_subject_it_drops() {
+    let all = catalogue();
+    let total = all.len();
+    let (kept, notes) = for_profile(all, &trimmed_profile());
+    assert_eq!(kept.len() + notes.len(), total, "{notes:#?}");
+    // Before the catalogue's standard traffic became actions, 26 scenarios were left out
+    // for this profile (raw steps sending title, a phone number or a department); now only
+    // those about the manager or a dropped attribute's own wire form are.
+    assert_eq!(notes.len(), LEFT_OUT_TRIMMED, "{notes:#?}");
+    // Rendered for the profile, no kept scenario sends a dropped attribute.
+    for s in &kept {
+        for step in &s.steps {
+            let body = step
+                .request
+                .body
+                .as_ref()
+                .map(Value::to_string)
+                .unwrap_or_default();
+            for dropped in ["\"title\"", "phoneNumbers", "department", "manager"] {
+                assert!(
+                    !body.contains(dropped),
+                    "`{}` step `{}` sends {dropped} for a profile without it: {body}",
+                    s.name,
+                    step.id
+                );
+            }
+        }
+    }
 }
