@@ -153,6 +153,10 @@ pub struct RunArgs {
     /// Write a Markdown report to FILE (e.g. `$GITHUB_STEP_SUMMARY`).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Write a self-contained HTML report to FILE, for sign-off: verdict, causes, and every
+    /// step's request, response, checks and snapshot diff (opens offline, no network).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Print the requests that would be sent, and send nothing.
     #[arg(long)]
     pub dry_run: bool,
