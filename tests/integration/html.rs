@@ -1,6 +1,7 @@
 //! The HTML report in a real browser: headless Chromium opens the file `run --html` wrote and
-//! the page must work there (no console error, the counts shown, a failing step's diff shown
-//! when it is opened), while markup an endpoint sends stays text.
+//! the page must work there (no console error, the counts shown, each filter keeping exactly
+//! what it names, a failing step's diff shown when it is opened), while markup an endpoint
+//! sends stays text.
 //!
 //! The page's script checks itself and writes the result into `data-` attributes of `<html>`;
 //! Chromium dumps the DOM after the script ran and logs every console message to stderr.
@@ -214,6 +215,9 @@ async fn the_browser_check_fails_on_a_broken_page() {
     let counts_gone = Assets::BUILT_IN
         .script
         .replace("data-count", "data-nothing");
+    let filter = "(!failedOnly.checked || failing(row.getAttribute(\"data-status\")))";
+    assert!(Assets::BUILT_IN.script.contains(filter));
+    let filter_ignored = Assets::BUILT_IN.script.replace(filter, "true");
     let cases = [
         ("as built", Assets::BUILT_IN, None),
         (
@@ -239,6 +243,14 @@ async fn the_browser_check_fails_on_a_broken_page() {
                 ..Assets::BUILT_IN
             },
             Some("no counts on the page"),
+        ),
+        (
+            "a failed-only filter that keeps everything",
+            Assets {
+                script: &filter_ignored,
+                ..Assets::BUILT_IN
+            },
+            Some("failed only is wrong for sc-"),
         ),
     ];
     for (what, assets, expected) in cases {

@@ -49,8 +49,45 @@
     return !!el && el.getClientRects().length > 0 && el.offsetHeight > 0;
   }
 
-  // What a reader must see: every count with its number. With #selfcheck the first failing
-  // step with a snapshot diff is opened too and its diff must be on screen. The result goes
+  // Each filter alone keeps exactly the scenarios it names; afterwards all are shown again.
+  function checkFilters(problems) {
+    function expect(what, keep) {
+      filter();
+      rows.forEach(function (row) {
+        if (row.hidden === keep(row)) problems.push(what + " is wrong for " + row.id);
+      });
+    }
+    failedOnly.checked = true;
+    expect("failed only", function (row) { return failing(row.getAttribute("data-status")); });
+    failedOnly.checked = false;
+    if (tag.options.length > 1) {
+      tag.value = tag.options[1].value;
+      expect("the tag filter", function (row) {
+        return row.getAttribute("data-tags").split(" ").indexOf(tag.value) >= 0;
+      });
+      tag.value = "";
+    }
+    if (dialect.options.length > 1) {
+      dialect.value = dialect.options[1].value;
+      expect("the dialect filter", function (row) {
+        return row.getAttribute("data-dialect") === dialect.value;
+      });
+      dialect.value = "";
+    }
+    if (rows.length) {
+      var name = rows[0].querySelector(".name").firstChild.textContent;
+      search.value = name.toUpperCase();
+      expect("the search", function (row) {
+        return row.getAttribute("data-text").indexOf(name.toLowerCase()) >= 0;
+      });
+      search.value = "";
+    }
+    filter();
+  }
+
+  // What a reader must see: every count with its number. With #selfcheck the filters are
+  // tried one by one, and the first failing step with a snapshot diff is opened: its diff
+  // must be on screen. The result goes
   // into data- attributes on <html> for a headless browser test to read.
   function selfCheck(deep) {
     var problems = [];
@@ -63,6 +100,7 @@
       }
     });
     if (deep) {
+      checkFilters(problems);
       var step = document.querySelector("details.step.failing.has-diff");
       if (!step) {
         root.setAttribute("data-failing-diff", "none");
