@@ -106,90 +106,113 @@ pub enum ColorChoice {
 pub struct RunArgs {
     /// The Tenant URL, as typed into Entra (e.g. `https://api.contoso.com/scim/v2`, optionally
     /// with `?aadOptscim062020`). Without it, the built-in reference endpoint is started.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help_heading = "Target")]
     pub target: Option<String>,
-    /// Environment variable that holds the bearer token.
-    #[arg(long, value_name = "NAME", default_value = "SCIMREPLAY_TOKEN")]
-    pub token_env: String,
-    #[command(flatten)]
-    pub oauth: super::oauth_args::OAuthRunArgs,
-    #[command(flatten)]
-    pub select: ScenarioArgs,
-    #[command(flatten)]
-    pub shard: super::shard_args::ShardArgs,
-    #[command(flatten)]
-    pub config: super::config::ConfigArgs,
-    /// Scenarios run at once (the steps of one scenario always run in order).
-    #[arg(short = 'j', long, value_name = "N", default_value_t = 8)]
-    pub jobs: usize,
+    /// Add a header to every request (`Name: Value`, repeatable), for a firewall that needs
+    /// one Entra does not send; the value is never printed.
+    #[arg(long = "header", value_name = "NAME: VALUE", help_heading = "Target")]
+    pub headers: Vec<String>,
     /// Per-request timeout in seconds (Entra gives up after 60).
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60.0,
+        help_heading = "Target"
+    )]
     pub timeout: f64,
+    /// Longest `Retry-After` (seconds) honoured on a 429 before giving up on that request.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 10,
+        help_heading = "Target"
+    )]
+    pub max_retry_wait: u64,
+    /// Scenarios run at once (the steps of one scenario always run in order).
+    #[arg(
+        short = 'j',
+        long,
+        value_name = "N",
+        default_value_t = 8,
+        help_heading = "Target"
+    )]
+    pub jobs: usize,
+    /// Skip the preflight (Entra's Test Connection, with and without the token), which
+    /// otherwise stops the run at once when the endpoint is unreachable or rejects the token.
+    #[arg(long, help_heading = "Target")]
+    pub no_preflight: bool,
+    /// Trust this CA certificate (PEM) in addition to the built-in roots.
+    #[arg(long, value_name = "FILE", help_heading = "Target")]
+    pub cacert: Option<PathBuf>,
+    /// Do not verify TLS certificates (testing only).
+    #[arg(long, help_heading = "Target")]
+    pub insecure: bool,
+    #[command(flatten, next_help_heading = "Authentication")]
+    pub auth: super::oauth_args::CredentialArgs,
+    #[command(flatten, next_help_heading = "Selection")]
+    pub select: ScenarioArgs,
+    #[command(flatten, next_help_heading = "Selection")]
+    pub shard: super::shard_args::ShardArgs,
     /// Snapshot baseline: `snapshots/<NAME>/` (default: `reference` for the built-in endpoint,
     /// the target's host otherwise).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = "Snapshots")]
     pub baseline: Option<String>,
     /// Folder holding the baselines.
-    #[arg(long, value_name = "DIR", default_value = "snapshots")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "snapshots",
+        help_heading = "Snapshots"
+    )]
     pub snapshot_dir: PathBuf,
     /// Overwrite the baseline with this run's transcripts (also allowed in CI).
-    #[arg(long, conflicts_with = "no_snapshots")]
+    #[arg(long, conflicts_with = "no_snapshots", help_heading = "Snapshots")]
     pub update_snapshots: bool,
     /// Treat a missing baseline snapshot as a failure instead of writing it.
-    #[arg(long, conflicts_with = "no_snapshots")]
+    #[arg(long, conflicts_with = "no_snapshots", help_heading = "Snapshots")]
     pub require_snapshots: bool,
     /// Do not compare or write snapshots at all.
-    #[arg(long)]
+    #[arg(long, help_heading = "Snapshots")]
     pub no_snapshots: bool,
-    /// Make warnings fail the run.
-    #[arg(long)]
-    pub strict: bool,
     /// Write the whole run report as JSON to FILE.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Reports")]
     pub json: Option<PathBuf>,
     /// Write a JUnit XML report to FILE (testsuite per scenario, testcase per step).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Reports")]
     pub junit: Option<PathBuf>,
     /// Write a Markdown report to FILE (e.g. `$GITHUB_STEP_SUMMARY`).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Reports")]
     pub markdown: Option<PathBuf>,
     /// Write a self-contained HTML report to FILE, for sign-off: verdict, causes, and every
     /// step's request, response, checks and snapshot diff (opens offline, no network).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Reports")]
     pub html: Option<PathBuf>,
-    /// Print the requests that would be sent, and send nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Skip the preflight (Entra's Test Connection, with and without the token), which
-    /// otherwise stops the run at once when the endpoint is unreachable or rejects the token.
-    #[arg(long)]
-    pub no_preflight: bool,
     /// Write one line per failed check or skipped step to FILE, stable across runs (JSON
     /// assertions as the scenario wrote them), to diff against a list of expected findings.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Reports")]
     pub findings: Option<PathBuf>,
+    /// Make warnings fail the run.
+    #[arg(long, help_heading = "Reports")]
+    pub strict: bool,
+    /// Print the requests that would be sent, and send nothing.
+    #[arg(long, help_heading = "Safety")]
+    pub dry_run: bool,
+    /// Folder for run ledgers (the record of created objects, for cleanup).
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = ".scimreplay",
+        help_heading = "Safety"
+    )]
+    pub state_dir: PathBuf,
     /// Print every step's request and response, not only failing ones.
-    #[arg(short, long)]
+    #[arg(short, long, help_heading = "Output")]
     pub verbose: bool,
     /// Colour the output: `auto` when it is a terminal and `NO_COLOR` is not set.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, help_heading = "Output")]
     pub color: ColorChoice,
-    /// Trust this CA certificate (PEM) in addition to the built-in roots.
-    #[arg(long, value_name = "FILE")]
-    pub cacert: Option<PathBuf>,
-    /// Do not verify TLS certificates (testing only).
-    #[arg(long)]
-    pub insecure: bool,
-    /// Add a header to every request (`Name: Value`, repeatable), for a firewall that needs
-    /// one Entra does not send; the value is never printed.
-    #[arg(long = "header", value_name = "NAME: VALUE")]
-    pub headers: Vec<String>,
-    /// Longest `Retry-After` (seconds) honoured on a 429 before giving up on that request.
-    #[arg(long, value_name = "SECS", default_value_t = 10)]
-    pub max_retry_wait: u64,
-    /// Folder for run ledgers (the record of created objects, for cleanup).
-    #[arg(long, value_name = "DIR", default_value = ".scimreplay")]
-    pub state_dir: PathBuf,
+    #[command(flatten, next_help_heading = "Config file")]
+    pub config: super::config::ConfigArgs,
 }
 
 #[derive(Debug, Args)]
@@ -262,9 +285,6 @@ pub struct CleanupArgs {
     /// progress elsewhere may still be using them; 0 sweeps everything the prefix matches.
     #[arg(long, value_name = "MINUTES", default_value_t = 60)]
     pub min_age: u64,
-    /// Environment variable that holds the bearer token.
-    #[arg(long, value_name = "NAME", default_value = "SCIMREPLAY_TOKEN")]
-    pub token_env: String,
     /// Folder holding the run ledgers.
     #[arg(long, value_name = "DIR", default_value = ".scimreplay")]
     pub state_dir: PathBuf,
@@ -277,6 +297,8 @@ pub struct CleanupArgs {
     /// Do not verify TLS certificates (testing only).
     #[arg(long)]
     pub insecure: bool,
+    #[command(flatten, next_help_heading = "Authentication")]
+    pub auth: super::oauth_args::CredentialArgs,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@ use super::env::Environment;
 use super::output::Out;
 use super::resolve::{self, InputError};
 use crate::exit::Outcome;
-use crate::http::{Client, ClientOptions, Secret, Target};
+use crate::http::{Client, ClientOptions, Target};
 use crate::report::detail::plural;
 use crate::report::event::Fanout;
 use crate::report::findings::FindingsReporter;
@@ -84,14 +84,7 @@ pub async fn run(args: RunArgs, env: &Environment, out: Out, mut err: Out) -> Ou
     interrupt.listen();
     match crate::run::execute(plan, interrupt, Box::new(fanout)).await {
         Ok(report) => crate::run::outcome(&report),
-        Err(crate::run::HarnessError::OAuth(e)) => {
-            let _ = writeln!(err, "error: {e}");
-            if e.is_rejection() {
-                Outcome::CredentialsRejected
-            } else {
-                Outcome::EndpointOrHarness
-            }
-        }
+        Err(crate::run::HarnessError::OAuth(e)) => super::oauth_args::oauth_failure(&e, &mut err),
         Err(e) => {
             let _ = writeln!(err, "error: {}", error_chain(&e));
             Outcome::EndpointOrHarness
@@ -328,14 +321,9 @@ pub async fn cleanup(args: CleanupArgs, env: &Environment, out: Out, mut err: Ou
         proxy: Some(proxy),
         ..ClientOptions::default()
     };
-    let Some(token) = env.var(&args.token_env).map(Secret::new) else {
-        return fail_input(
-            &mut err,
-            InputError(format!(
-                "error: no bearer token: set {} (or name another variable with --token-env)",
-                args.token_env
-            )),
-        );
+    let token = match super::oauth_args::credentials(&args.auth, env, &options, false) {
+        Ok((credentials, _)) => credentials,
+        Err(e) => return fail_input(&mut err, e),
     };
     if let Some(prefix) = &args.prefix {
         let target = match args.target.as_deref().map(Target::parse) {
@@ -348,10 +336,13 @@ pub async fn cleanup(args: CleanupArgs, env: &Environment, out: Out, mut err: Ou
                 );
             }
         };
-        let client = match Client::new(target, Some(token.into()), options) {
+        let client = match Client::new(target, Some(token.clone()), options) {
             Ok(c) => c,
             Err(e) => return fail_input(&mut err, e.into()),
         };
+        if let Err(outcome) = super::oauth_args::authenticate(&token, &mut err).await {
+            return outcome;
+        }
         let min_age = std::time::Duration::from_secs(args.min_age.saturating_mul(60));
         return super::sweep::sweep(&client, prefix, args.yes, min_age, out, err).await;
     }

@@ -8,7 +8,7 @@
 use super::args::CleanupArgs;
 use super::output::Out;
 use crate::exit::Outcome;
-use crate::http::{Client, ClientOptions, Secret, Target};
+use crate::http::{Client, ClientOptions, Credentials, Target};
 use crate::run::cleanup::delete_all;
 use crate::run::guard;
 use crate::run::interrupt::Interrupt;
@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 /// Deletes what unfinished ledgers of the `--target` endpoint still list.
 pub async fn finish_ledgers(
     args: &CleanupArgs,
-    token: Secret,
+    token: Credentials,
     options: ClientOptions,
     mut out: Out,
     mut err: Out,
@@ -46,13 +46,16 @@ pub async fn finish_ledgers(
         );
         return Outcome::Passed;
     }
-    let client = match Client::new(target.clone(), Some(token.into()), options) {
+    let client = match Client::new(target.clone(), Some(token.clone()), options) {
         Ok(c) => c,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
             return Outcome::InvalidInput;
         }
     };
+    if let Err(outcome) = super::oauth_args::authenticate(&token, &mut err).await {
+        return outcome;
+    }
     let interrupt = stop_on_signal();
     let mut outcome = Outcome::Passed;
     for file in files {

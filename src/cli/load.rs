@@ -6,7 +6,7 @@ use super::load_args::{LoadArgs, LoadCommand, LoadOutputs, LoadRunArgs, MergeArg
 use super::output::Out;
 use super::resolve::{self, InputError};
 use crate::exit::Outcome;
-use crate::http::{ClientOptions, Secret, Target};
+use crate::http::{ClientOptions, Target};
 use crate::load::directory::{self, Shard, Spec};
 use crate::load::report::{self, Cleanup, DirectoryInfo, LoadReport, Meta, Settings, TenantInfo};
 use crate::load::{Endpoint, LoadPlan, LoadProfile, engine::Progress};
@@ -96,6 +96,20 @@ pub fn plan(args: &LoadRunArgs, env: &Environment) -> Result<LoadPlan, InputErro
         )));
     }
     let timeout = resolve::timeout(args.timeout)?;
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| crate::http::extra::parse(h).map_err(|e| bad(format!("--header {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let client = ClientOptions {
+        timeout,
+        cacert_pem: resolve::read_cacert(args.cacert.as_ref())?,
+        insecure: args.insecure,
+        headers,
+        // A load run reads many answers at once; a megabyte each is plenty for SCIM.
+        body_cap: 1024 * 1024,
+        ..ClientOptions::default()
+    };
     let (endpoint, flag_dialect) = match &args.target {
         None => (Endpoint::Builtin, false),
         Some(url) => {
@@ -107,19 +121,14 @@ pub fn plan(args: &LoadRunArgs, env: &Environment) -> Result<LoadPlan, InputErro
                     target.display()
                 )));
             }
-            let token = env.var(&args.token_env).ok_or_else(|| {
-                bad(format!(
-                    "no bearer token: set {name} to the Secret Token your endpoint expects \
-                     (e.g. `export {name}=...`), or name another variable with --token-env",
-                    name = args.token_env
-                ))
-            })?;
+            let (token, token_source) =
+                super::oauth_args::credentials(&args.auth, env, &client, false)?;
             let flag = target.has_flag_dialect();
             (
                 Endpoint::Remote {
                     target,
-                    token: Secret::new(token).into(),
-                    token_source: args.token_env.clone(),
+                    token,
+                    token_source,
                 },
                 flag,
             )
@@ -134,20 +143,6 @@ pub fn plan(args: &LoadRunArgs, env: &Environment) -> Result<LoadPlan, InputErro
         Some(path) => crate::entra::profile::load(path)
             .map_err(|e| InputError(e.render(crate::report::styles::Styles::new(false))))?,
         None => crate::entra::profile::builtin().clone(),
-    };
-    let headers = args
-        .headers
-        .iter()
-        .map(|h| crate::http::extra::parse(h).map_err(|e| bad(format!("--header {e}"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    let client = ClientOptions {
-        timeout,
-        cacert_pem: resolve::read_cacert(args.cacert.as_ref())?,
-        insecure: args.insecure,
-        headers,
-        // A load run reads many answers at once; a megabyte each is plenty for SCIM.
-        body_cap: 1024 * 1024,
-        ..ClientOptions::default()
     };
     Ok(LoadPlan {
         profile: args.profile,
@@ -198,6 +193,11 @@ async fn run(args: LoadRunArgs, env: &Environment, mut out: Out, mut err: Out) -
         Ok(p) => p,
         Err(e) => return fail_input(&mut err, e),
     };
+    if let Endpoint::Remote { token, .. } = &plan.endpoint {
+        if let Err(outcome) = super::oauth_args::authenticate(token, &mut err).await {
+            return outcome;
+        }
+    }
     let settings = Settings {
         rate: plan.rate,
         concurrency: plan.concurrency,

@@ -64,9 +64,6 @@ pub struct LoadRunArgs {
     /// Send load to a target that is not on this machine (a shared staging endpoint).
     #[arg(long)]
     pub yes: bool,
-    /// Environment variable that holds the bearer token.
-    #[arg(long, value_name = "NAME", default_value = "SCIMREPLAY_TOKEN")]
-    pub token_env: String,
     /// What to replay.
     #[arg(long, value_enum, default_value_t = LoadProfile::InitialCycle)]
     pub profile: LoadProfile,
@@ -137,4 +134,6 @@ pub struct LoadRunArgs {
     /// Add a header to every request (`Name: Value`, repeatable); the value is never printed.
     #[arg(long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
+    #[command(flatten, next_help_heading = "Authentication")]
+    pub auth: super::oauth_args::CredentialArgs,
 }

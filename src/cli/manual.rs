@@ -67,26 +67,6 @@ pub fn man(args: ManArgs, mut out: Out, mut err: Out) -> Outcome {
 mod tests {
     use super::*;
 
-    /// Every flag and positional of every subcommand says what it is for, so the man page,
-    /// `--help` and the completion descriptions are never blank.
-    #[test]
-    fn every_argument_has_help_text() {
-        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
-            for arg in cmd.get_arguments() {
-                let builtin = matches!(arg.get_id().as_str(), "help" | "version");
-                if !builtin && arg.get_help().is_none() && arg.get_long_help().is_none() {
-                    missing.push(format!("{path} {}", arg.get_id()));
-                }
-            }
-            for sub in cmd.get_subcommands() {
-                walk(sub, &format!("{path} {}", sub.get_name()), missing);
-            }
-        }
-        let mut missing = Vec::new();
-        walk(&Cli::command(), "scimreplay", &mut missing);
-        assert!(missing.is_empty(), "arguments without help: {missing:?}");
-    }
-
     #[test]
     fn completions_name_the_subcommands_and_flags() {
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::PowerShell] {

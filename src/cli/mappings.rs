@@ -7,7 +7,7 @@ use super::resolve::{self, InputError};
 use crate::entra::Profile;
 use crate::entra::discover::{self, Reach};
 use crate::exit::Outcome;
-use crate::http::{Client, ClientOptions, Secret, Target};
+use crate::http::{Client, ClientOptions, Target};
 use clap::{Args, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
@@ -23,7 +23,7 @@ pub enum MappingsCommand {
     /// Read an endpoint's /Schemas and /ResourceTypes and write the profile an admin ends up
     /// with: Entra's default mappings minus every one whose target the endpoint does not
     /// publish, each drop explained. Pass the file to `run --mappings FILE`.
-    Discover(DiscoverArgs),
+    Discover(Box<DiscoverArgs>),
     /// Print Entra's default mappings for a non-gallery app as a profile file, to edit into
     /// an app's real mappings (see docs/mappings.md).
     Defaults,
@@ -42,9 +42,6 @@ pub struct DiscoverArgs {
     /// Write the profile to FILE (default: print it to stdout; the notes go to stderr).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Environment variable that holds the bearer token.
-    #[arg(long, value_name = "NAME", default_value = "SCIMREPLAY_TOKEN")]
-    pub token_env: String,
     /// Per-request timeout in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     pub timeout: f64,
@@ -57,6 +54,8 @@ pub struct DiscoverArgs {
     /// Add a header to every request (`Name: Value`, repeatable); the value is never printed.
     #[arg(long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
+    #[command(flatten, next_help_heading = "Authentication")]
+    pub auth: super::oauth_args::CredentialArgs,
 }
 
 fn fail_input(err: &mut Out, e: InputError) -> Outcome {
@@ -67,7 +66,7 @@ fn fail_input(err: &mut Out, e: InputError) -> Outcome {
 /// `scimreplay mappings …`.
 pub async fn mappings(args: MappingsArgs, env: &Environment, out: Out, err: Out) -> Outcome {
     match args.command {
-        MappingsCommand::Discover(a) => discover_command(a, env, out, err).await,
+        MappingsCommand::Discover(a) => discover_command(*a, env, out, err).await,
         MappingsCommand::Defaults => {
             let mut out = out;
             let _ = writeln!(out, "{}", profile_text(&Profile::default_mappings()));
@@ -143,16 +142,6 @@ async fn discover_command(
         Ok(h) => h,
         Err(e) => return fail_input(&mut err, e),
     };
-    let Some(token) = env.var(&args.token_env).map(Secret::new) else {
-        return fail_input(
-            &mut err,
-            InputError(format!(
-                "error: no bearer token: set {name} to the Secret Token your endpoint expects \
-                 (e.g. `export {name}=...`), or name another variable with --token-env",
-                name = args.token_env
-            )),
-        );
-    };
     let options = ClientOptions {
         timeout,
         cacert_pem,
@@ -160,13 +149,21 @@ async fn discover_command(
         headers,
         ..ClientOptions::default()
     };
-    let client = match Client::new(target.clone(), Some(token.into()), options) {
+    let (token, token_source) =
+        match super::oauth_args::credentials(&args.auth, env, &options, false) {
+            Ok(found) => found,
+            Err(e) => return fail_input(&mut err, e),
+        };
+    let client = match Client::new(target.clone(), Some(token.clone()), options) {
         Ok(c) => c,
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
             return Outcome::EndpointOrHarness;
         }
     };
+    if let Err(outcome) = super::oauth_args::authenticate(&token, &mut err).await {
+        return outcome;
+    }
     let (found, reach) = discover::discover(&client).await;
     match reach {
         Reach::Answered => {}
@@ -181,9 +178,9 @@ async fn discover_command(
         Reach::Rejected(status) => {
             let _ = writeln!(
                 err,
-                "error: {} answered {status} to GET /Schemas: the token in ${} was rejected",
-                target.display(),
-                args.token_env
+                "error: {} answered {status} to GET /Schemas: the token from {token_source} was \
+                 rejected",
+                target.display()
             );
             return Outcome::CredentialsRejected;
         }

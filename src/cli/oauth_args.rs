@@ -1,19 +1,34 @@
-//! OAuth 2.0 client credentials flags: for `run` (a client of a token endpoint) and for
-//! `serve` (the reference endpoint's own token endpoint), and their resolution.
+//! How a command authenticates: the credential flags of every command that talks to an
+//! endpoint (`run`, `cleanup`, `mappings discover`, `load`: a bearer token from a variable or
+//! OAuth 2.0 client credentials), declared once and resolved by one function; and `serve`'s
+//! flags for the reference endpoint's own token endpoint.
 
 use super::env::Environment;
+use super::output::Out;
 use super::resolve::InputError;
-use crate::http::{ClientOptions, Credentials, OAuthSettings, Secret};
+use crate::exit::Outcome;
+use crate::http::{ClientOptions, Credentials, OAuthError, OAuthSettings, Secret};
 use clap::Args;
+use std::io::Write;
 
 /// The variable the client secret is read from unless `--oauth-secret-env` names another.
 pub const DEFAULT_SECRET_ENV: &str = "SCIMREPLAY_CLIENT_SECRET";
+
+/// The credential flags, flattened into each command that sends requests to an endpoint.
+#[derive(Debug, Args, Clone)]
+pub struct CredentialArgs {
+    /// Environment variable that holds the bearer token.
+    #[arg(long, value_name = "NAME", default_value = "SCIMREPLAY_TOKEN")]
+    pub token_env: String,
+    #[command(flatten)]
+    pub oauth: OAuthRunArgs,
+}
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct OAuthRunArgs {
     /// Authenticate with OAuth 2.0 client credentials instead of a static token: the token
     /// endpoint to ask (e.g. `https://login.example.com/oauth2/token`). The token is fetched
-    /// before the run and again when it expires or the endpoint answers 401.
+    /// before anything is sent and again when it expires or the endpoint answers 401.
     #[arg(
         long,
         value_name = "URL",
@@ -58,15 +73,16 @@ pub struct OAuthServeArgs {
     pub oauth_token_ttl: u64,
 }
 
-/// The run's credentials, and where they came from in words. A dry run sends nothing and
-/// needs no secret.
-pub fn run_credentials(
-    oauth: &OAuthRunArgs,
-    token_env: &str,
+/// A command's credentials, and where they came from in words (`$SCIMREPLAY_TOKEN`, `the
+/// OAuth token from URL`). A dry run sends nothing and needs no secret. No token is fetched
+/// yet: see [`authenticate`].
+pub fn credentials(
+    args: &CredentialArgs,
     env: &Environment,
     options: &ClientOptions,
     dry_run: bool,
 ) -> Result<(Credentials, String), InputError> {
+    let (oauth, token_env) = (&args.oauth, args.token_env.as_str());
     let (Some(url), Some(client_id)) = (&oauth.oauth_token_url, &oauth.oauth_client_id) else {
         let token = env.var(token_env).or(dry_run.then_some("")).ok_or_else(|| {
             InputError(format!(
@@ -95,6 +111,28 @@ pub fn run_credentials(
     };
     let creds = Credentials::oauth(settings, options)?;
     Ok((creds, format!("the OAuth token from {token_url}")))
+}
+
+/// Fetches the first OAuth token before a command sends anything, so refused client
+/// credentials stop it at once instead of failing every request; nothing to do for a static
+/// token. On failure the error is written and the outcome returned.
+pub async fn authenticate(credentials: &Credentials, err: &mut Out) -> Result<(), Outcome> {
+    credentials
+        .authenticate()
+        .await
+        .map_err(|e| oauth_failure(&e, err))
+}
+
+/// Reports a token endpoint failure (its text is scrubbed of the secret where it is made):
+/// exit 6 when the endpoint refused the client, 4 when it could not be asked or gave no
+/// usable token.
+pub fn oauth_failure(e: &OAuthError, err: &mut Out) -> Outcome {
+    let _ = writeln!(err, "error: {e}");
+    if e.is_rejection() {
+        Outcome::CredentialsRejected
+    } else {
+        Outcome::EndpointOrHarness
+    }
 }
 
 /// The reference endpoint's token endpoint, when `--oauth-client` asks for one.

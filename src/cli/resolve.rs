@@ -185,13 +185,8 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
         None => Endpoint::Builtin,
         Some(url) => {
             let target = Target::parse(url)?;
-            let (token, token_source) = super::oauth_args::run_credentials(
-                &args.oauth,
-                &args.token_env,
-                env,
-                &client,
-                args.dry_run,
-            )?;
+            let (token, token_source) =
+                super::oauth_args::credentials(&args.auth, env, &client, args.dry_run)?;
             Endpoint::Remote {
                 target,
                 token,

@@ -15,6 +15,30 @@ async fn run_help_explains_every_flag() {
     insta::assert_snapshot!("run_help", run.stderr);
 }
 
+/// The other commands that talk to an endpoint: their credential flags are `run`'s.
+#[tokio::test]
+async fn client_commands_help_shows_the_same_credential_flags() {
+    for (name, args) in [
+        ("cleanup_help", vec!["cleanup", "--help"]),
+        (
+            "mappings_discover_help",
+            vec!["mappings", "discover", "--help"],
+        ),
+        ("load_help", vec!["load", "--help"]),
+    ] {
+        let run = cli(&args).await;
+        for flag in [
+            "--token-env",
+            "--oauth-token-url",
+            "--oauth-client-id",
+            "--oauth-secret-env",
+        ] {
+            assert!(run.stderr.contains(flag), "{name}: {flag}");
+        }
+        insta::assert_snapshot!(name, run.stderr);
+    }
+}
+
 #[tokio::test]
 async fn import_provisioning_logs_help_explains_the_inputs() {
     let run = cli(&["import", "provisioning-logs", "--help"]).await;

@@ -1,23 +1,10 @@
 //! Hardening against planted ledgers, hostile ids and echoed secrets (issue 10).
 
-use crate::support::{TempDir, cli, run_scenario, step_status};
+use crate::support::{TempDir, cli, planted_ledger, run_scenario, step_status};
 use scimreplay::exit::Outcome;
 use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-/// A ledger file with a run line for `target` and one created entry per path.
-fn planted_ledger(dir: &TempDir, target: &str, paths: &[&str]) -> String {
-    let mut lines = vec![json!({"event": "run", "run_id": "r1", "target": target,
-        "prefix": "scimreplay-abc123-", "started_at": "2026-01-01T00:00:00Z"})];
-    lines.extend(
-        paths
-            .iter()
-            .map(|p| json!({"event": "created", "path": p, "scenario": "s", "step": "c"})),
-    );
-    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    dir.write("run.jsonl", &text).to_str().unwrap().to_string()
-}
 
 /// A server that must receive nothing at all.
 async fn untouchable() -> MockServer {

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod action;
 mod catalogue;
 mod checks;
 mod cli;
@@ -21,6 +22,7 @@ mod leftovers;
 mod load;
 mod mappings;
 mod oauth;
+mod oauth_commands;
 mod packaging;
 mod partition;
 mod proofs;

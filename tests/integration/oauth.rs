@@ -3,7 +3,10 @@
 //! answers 401 to everything, refused credentials, and no leak of the secret or of any
 //! issued token.
 
-use crate::support::{TempDir, cli_env};
+use crate::support::{
+    OAUTH_CLIENT as CLIENT, OAUTH_SECRET as SECRET, TempDir, assert_no_leak, cli_env, oauth_flags,
+    outputs_of, token_url_of,
+};
 use axum::Router;
 use axum::extract::Request;
 use axum::http::Method;
@@ -16,9 +19,6 @@ use std::time::Duration;
 use tower::ServiceExt;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const CLIENT: &str = "scimreplay-it";
-const SECRET: &str = "client-secret-9d3a7f/e+x";
 
 /// When a request marked `slow=1` is held up: before the endpoint sees it (its token may
 /// expire on the way) or after the endpoint answered (the next request comes late).
@@ -101,11 +101,6 @@ async fn oauth_run(
     extra: &[&str],
 ) -> crate::support::CliRun {
     let file = dir.write("s.json", &three_reads());
-    let token_url = format!(
-        "{}{}",
-        base.trim_end_matches("/scim/v2"),
-        reference::TOKEN_PATH
-    );
     let out = dir.path().join("out");
     let mut args = vec![
         "run".to_string(),
@@ -114,10 +109,6 @@ async fn oauth_run(
         "--no-builtin".into(),
         "--scenarios".into(),
         file.display().to_string(),
-        "--oauth-token-url".into(),
-        token_url,
-        "--oauth-client-id".into(),
-        CLIENT.into(),
         "--state-dir".into(),
         out.join("state").display().to_string(),
         "--snapshot-dir".into(),
@@ -132,6 +123,7 @@ async fn oauth_run(
         "never".into(),
         "-v".into(),
     ];
+    args.extend(oauth_flags(&token_url_of(base)));
     args.extend(extra.iter().map(|s| s.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     cli_env(&args, &[("SCIMREPLAY_CLIENT_SECRET", secret)]).await
@@ -280,19 +272,6 @@ async fn an_endpoint_that_answers_401_to_everything_gets_one_new_token_per_401()
     assert_eq!(tokens, 4, "{tokens} token requests");
 }
 
-/// The forms a secret could be echoed in: raw, JSON-escaped, percent-encoded, base64.
-fn forms(secret: &str) -> Vec<String> {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
-    let percent: String = secret.bytes().map(|b| format!("%{b:02X}")).collect();
-    vec![
-        secret.to_string(),
-        secret.replace('/', "\\/"),
-        percent,
-        b64[..b64.len() - 4].to_string(),
-    ]
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn neither_the_secret_nor_an_issued_token_reaches_any_output() {
     use base64::Engine;
@@ -339,16 +318,7 @@ async fn neither_the_secret_nor_an_issued_token_reaches_any_output() {
         run.stdout,
         run.stderr
     );
-    let mut outputs = vec![(
-        "terminal".to_string(),
-        format!("{}{}", run.stdout, run.stderr),
-    )];
-    for f in crate::support::files_under(&dir.path().join("out")) {
-        outputs.push((
-            f.display().to_string(),
-            std::fs::read_to_string(&f).unwrap_or_default(),
-        ));
-    }
+    let outputs = outputs_of(&run, &[&dir.path().join("out")]);
     assert!(
         outputs.iter().any(|(n, _)| n.contains(".snap")),
         "a snapshot was written"
@@ -357,10 +327,6 @@ async fn neither_the_secret_nor_an_issued_token_reaches_any_output() {
         outputs.iter().any(|(n, _)| n.contains("ledgers")),
         "a ledger was written"
     );
-    for (name, text) in &outputs {
-        for form in forms(issued).into_iter().chain(forms(SECRET)) {
-            assert!(!text.contains(&form), "{name} holds {form}:\n{text}");
-        }
-    }
+    assert_no_leak(&outputs, &[issued, SECRET]);
     assert!(run.stdout.contains("[redacted]"), "{}", run.stdout);
 }

@@ -184,6 +184,21 @@ pub async fn reference_with(faults: &str) -> scimreplay::reference::RunningServe
         .unwrap()
 }
 
+/// A ledger file with a run line for `target` and one created entry per path.
+pub fn planted_ledger(dir: &TempDir, target: &str, paths: &[&str]) -> String {
+    let mut lines = vec![
+        serde_json::json!({"event": "run", "run_id": "r1", "target": target,
+        "prefix": "scimreplay-abc123-", "started_at": "2026-01-01T00:00:00Z"}),
+    ];
+    lines.extend(
+        paths.iter().map(
+            |p| serde_json::json!({"event": "created", "path": p, "scenario": "s", "step": "c"}),
+        ),
+    );
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    dir.write("run.jsonl", &text).to_str().unwrap().to_string()
+}
+
 /// Every file under `dir`, recursively.
 pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
@@ -196,4 +211,199 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         }
     }
     out
+}
+
+/// The built binary, for tests that need a real process (`serve`, the GitHub Action's script).
+pub const BIN: &str = env!("CARGO_BIN_EXE_scimreplay");
+
+/// `scimreplay serve` run as a child process on a free loopback port, stopped on drop.
+pub struct Served {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Served {
+    /// Starts `scimreplay serve --listen 127.0.0.1:0 <args>` with only `vars` of the
+    /// credential variables set, and waits for its banner.
+    pub fn start(args: &[&str], vars: &[(&str, &str)]) -> Served {
+        use std::io::BufRead;
+        let mut command = std::process::Command::new(BIN);
+        command
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("SCIMREPLAY_TOKEN")
+            .env_remove("SCIMREPLAY_CLIENT_SECRET")
+            .env("NO_COLOR", "1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in vars {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("spawn scimreplay serve");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let marker = "reference endpoint at ";
+        let base = loop {
+            match rx.recv_timeout(std::time::Duration::from_secs(30)) {
+                Ok(line) => {
+                    if let Some(at) = line.find(marker) {
+                        let url = &line[at + marker.len()..];
+                        break url
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or_default()
+                            .to_string();
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    let output = child.wait_with_output().expect("serve's output");
+                    panic!(
+                        "serve printed no banner: {}",
+                        String::from_utf8_lossy(&output.stderr)
+                    );
+                }
+            }
+        };
+        assert!(base.ends_with("/scim/v2"), "serve's URL: {base}");
+        Served { child, base }
+    }
+
+    /// The Tenant URL, `http://127.0.0.1:PORT/scim/v2`.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// The token endpoint on the same listener (`serve --oauth-client`).
+    pub fn token_url(&self) -> String {
+        token_url_of(&self.base)
+    }
+
+    /// A token from the token endpoint, for a test's own requests.
+    pub async fn fetch_token(&self, secret: &str) -> String {
+        let answer: Value = reqwest::Client::new()
+            .post(self.token_url())
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", OAUTH_CLIENT),
+                ("client_secret", secret),
+            ])
+            .send()
+            .await
+            .expect("the token endpoint answers")
+            .json()
+            .await
+            .expect("a JSON token answer");
+        answer["access_token"]
+            .as_str()
+            .expect("an access_token")
+            .to_string()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The OAuth client id the OAuth tests use, on both sides.
+pub const OAUTH_CLIENT: &str = "scimreplay-it";
+/// Its secret: a slash and a plus, so that escaped and percent-encoded forms differ from it.
+pub const OAUTH_SECRET: &str = "client-secret-9d3a7f/e+x";
+
+/// The token endpoint of a Tenant URL served on the same listener.
+pub fn token_url_of(base: &str) -> String {
+    format!(
+        "{}{}",
+        base.trim_end_matches("/scim/v2"),
+        scimreplay::reference::TOKEN_PATH
+    )
+}
+
+/// The client flags for OAuth client credentials against `token_url`, client [`OAUTH_CLIENT`].
+pub fn oauth_flags(token_url: &str) -> Vec<String> {
+    vec![
+        "--oauth-token-url".into(),
+        token_url.into(),
+        "--oauth-client-id".into(),
+        OAUTH_CLIENT.into(),
+    ]
+}
+
+/// `serve` with a token endpoint for [`OAUTH_CLIENT`], the secret in `secret_env`, and no
+/// static token: only issued tokens are accepted.
+pub fn serve_oauth(secret_env: &str, extra: &[&str]) -> Served {
+    let mut args = vec![
+        "--oauth-client",
+        OAUTH_CLIENT,
+        "--oauth-secret-env",
+        secret_env,
+    ];
+    args.extend_from_slice(extra);
+    Served::start(&args, &[(secret_env, OAUTH_SECRET)])
+}
+
+/// The forms a secret could be echoed in: raw, JSON-escaped, percent-encoded, base64 (the
+/// padding-free stem, which any base64 text holding it contains).
+pub fn secret_forms(secret: &str) -> Vec<String> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(secret);
+    let percent: String = secret.bytes().map(|b| format!("%{b:02X}")).collect();
+    vec![
+        secret.to_string(),
+        secret.replace('/', "\\/"),
+        percent,
+        b64[..b64.len() - 4].to_string(),
+    ]
+}
+
+/// What a CLI run left for a reader: its terminal output and every file under `dirs`.
+pub fn outputs_of(run: &CliRun, dirs: &[&Path]) -> Vec<(String, String)> {
+    let mut outputs = vec![(
+        "terminal".to_string(),
+        format!("{}{}", run.stdout, run.stderr),
+    )];
+    for dir in dirs {
+        for f in files_under(dir) {
+            let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap_or_default()).into_owned();
+            outputs.push((f.display().to_string(), text));
+        }
+    }
+    outputs
+}
+
+/// Fails when any output holds any form of any of `secrets`.
+pub fn assert_no_leak(outputs: &[(String, String)], secrets: &[&str]) {
+    for (name, text) in outputs {
+        for secret in secrets {
+            for form in secret_forms(secret) {
+                assert!(!text.contains(&form), "{name} holds {form}:\n{text}");
+            }
+        }
+    }
+}
+
+/// Fails when any output holds something shaped like a token `serve` issues (64 lowercase
+/// hex digits), whichever token the client was given.
+pub fn assert_no_issued_token(outputs: &[(String, String)]) {
+    let shape = regex::Regex::new("[0-9a-f]{64}").unwrap();
+    for (name, text) in outputs {
+        assert!(
+            !shape.is_match(text),
+            "{name} holds an issued token: {:?}",
+            shape.find(text).map(|m| m.as_str())
+        );
+    }
 }
