@@ -183,6 +183,10 @@ pub struct RunArgs {
     /// Write a Markdown report to FILE (e.g. `$GITHUB_STEP_SUMMARY`).
     #[arg(long, value_name = "FILE", help_heading = "Reports")]
     pub markdown: Option<PathBuf>,
+    /// Write a self-contained HTML report to FILE, for sign-off: verdict, causes, and every
+    /// step's request, response, checks and snapshot diff (opens offline, no network).
+    #[arg(long, value_name = "FILE", help_heading = "Reports")]
+    pub html: Option<PathBuf>,
     /// Write one line per failed check or skipped step to FILE, stable across runs (JSON
     /// assertions as the scenario wrote them), to diff against a list of expected findings.
     #[arg(long, value_name = "FILE", help_heading = "Reports")]

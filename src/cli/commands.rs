@@ -74,6 +74,9 @@ pub async fn run(args: RunArgs, env: &Environment, out: Out, mut err: Out) -> Ou
     if let Some(path) = &args.markdown {
         fanout.push(FileReporter::markdown(path));
     }
+    if let Some(path) = &args.html {
+        fanout.push(FileReporter::html(path));
+    }
     if let Some(path) = &args.findings {
         fanout.push(FindingsReporter::new(path, plan.scenarios.clone()));
     }

@@ -321,7 +321,8 @@ mod tests {
     fn keys_become_the_flags_they_name() {
         let got = flags(
             "target = \"https://x.example/scim\"\njobs = 4\nstrict = true\nno-snapshots = false\n\
-             dialect = [\"default\", \"any\"]\njunit = \"out/j.xml\"\njson = \"/abs/r.json\"\n",
+             dialect = [\"default\", \"any\"]\njunit = \"out/j.xml\"\njson = \"/abs/r.json\"\n\
+             html = \"out/r.html\"\n",
             &[],
         )
         .unwrap();
@@ -340,7 +341,9 @@ mod tests {
                 "--junit",
                 "conf/out/j.xml",
                 "--json",
-                "/abs/r.json"
+                "/abs/r.json",
+                "--html",
+                "conf/out/r.html"
             ]
         );
     }

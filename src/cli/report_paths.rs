@@ -1,6 +1,6 @@
-//! The report files a run writes at its end (`--json`, `--junit`, `--markdown`, `--findings`),
-//! checked before anything is sent: a path that can never be written is bad input (exit 3),
-//! found in a second, not a harness failure after a run of many minutes.
+//! The report files a run writes at its end (`--json`, `--junit`, `--markdown`, `--html`,
+//! `--findings`), checked before anything is sent: a path that can never be written is bad
+//! input (exit 3), found in a second, not a harness failure after a run of many minutes.
 
 use super::resolve::InputError;
 use std::io;

@@ -143,6 +143,7 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
             ("--json", args.json.as_ref()),
             ("--junit", args.junit.as_ref()),
             ("--markdown", args.markdown.as_ref()),
+            ("--html", args.html.as_ref()),
             ("--findings", args.findings.as_ref()),
         ])?;
     }

@@ -33,7 +33,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     })
 }
 
-/// A report file written once, when the run finishes: JSON, JUnit or Markdown. CI parsers
+/// A report file written once, when the run finishes: JSON, JUnit, Markdown or HTML. CI parsers
 /// read one complete file, so nothing is written before the end.
 pub struct FileReporter {
     path: PathBuf,
@@ -62,6 +62,14 @@ impl FileReporter {
         FileReporter {
             path: path.into(),
             render: |report| Ok(super::markdown::to_markdown(report)),
+        }
+    }
+
+    /// One self-contained HTML page for sign-off.
+    pub fn html(path: impl Into<PathBuf>) -> FileReporter {
+        FileReporter {
+            path: path.into(),
+            render: |report| Ok(super::html::to_html(report)),
         }
     }
 }

@@ -1,7 +1,7 @@
-//! Reporters: terminal, JSON, JUnit, and the renderer for located input errors.
+//! Reporters: terminal, JSON, JUnit, Markdown, HTML, and the renderer for located input errors.
 //!
 //! The runner emits [`event::RunEvent`]s; each reporter implements [`event::Reporter`] and
-//! matches every event. JSON, JUnit and findings are pure functions of the final `RunReport`.
+//! matches every event. JSON, JUnit, Markdown, HTML and findings are pure functions of the final `RunReport`.
 
 pub mod catalogue;
 pub mod causes;
@@ -10,6 +10,7 @@ pub mod detail;
 pub mod diagnostic;
 pub mod event;
 pub mod findings;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;

@@ -240,6 +240,8 @@ async fn a_token_echoed_in_any_encoding_reaches_no_output() {
             junit.to_str().unwrap(),
             "--markdown",
             md.to_str().unwrap(),
+            "--html",
+            out.join("r.html").to_str().unwrap(),
             "--snapshot-dir",
             snaps.to_str().unwrap(),
             "--state-dir",
@@ -264,6 +266,12 @@ async fn a_token_echoed_in_any_encoding_reaches_no_output() {
         outputs
             .iter()
             .any(|(n, _)| n.ends_with(".snap") || n.ends_with(".snap.new"))
+    );
+    assert!(
+        outputs
+            .iter()
+            .any(|(n, text)| n.ends_with("r.html") && text.contains("[redacted]")),
+        "the HTML report shows the echo, redacted"
     );
     for (name, text) in &outputs {
         for form in leaked_forms() {
@@ -314,6 +322,8 @@ async fn control_characters_from_an_endpoint_reach_no_reader_raw() {
             md.to_str().unwrap(),
             "--junit",
             junit.to_str().unwrap(),
+            "--html",
+            out.join("r.html").to_str().unwrap(),
             "--snapshot-dir",
             snaps.to_str().unwrap(),
             "--state-dir",
@@ -348,6 +358,7 @@ async fn control_characters_from_an_endpoint_reach_no_reader_raw() {
         outputs.iter().any(|(n, _)| n.contains(".snap")),
         "{outputs:?}"
     );
+    assert!(outputs.iter().any(|(n, _)| n.ends_with("r.html")));
     for (name, text) in &outputs {
         for bad in ['\u{1b}', '\u{7}', '\r', '\u{9b}', '\u{202e}'] {
             assert!(!text.contains(bad), "{name} holds {bad:?}:\n{text:?}");

@@ -15,6 +15,7 @@ mod foreign;
 mod hardening;
 mod headers;
 mod hostile;
+mod html;
 mod import;
 mod interrupt;
 mod leftovers;

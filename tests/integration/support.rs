@@ -170,6 +170,20 @@ pub async fn list_resources(http: &reqwest::Client, base: &str, collection: &str
     list["Resources"].as_array().cloned().unwrap_or_default()
 }
 
+/// The reference endpoint in-process with the named fault modes (`serve --faults`, comma
+/// separated; empty for none), accepting [`TOKEN`].
+pub async fn reference_with(faults: &str) -> scimreplay::reference::RunningServer {
+    use scimreplay::reference::{Faults, ServerConfig};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = ServerConfig {
+        faults: Faults::parse_list(faults).expect("known faults"),
+        ..ServerConfig::new(TOKEN)
+    };
+    scimreplay::reference::spawn(listener, config)
+        .await
+        .unwrap()
+}
+
 /// A ledger file with a run line for `target` and one created entry per path.
 pub fn planted_ledger(dir: &TempDir, target: &str, paths: &[&str]) -> String {
     let mut lines = vec![
