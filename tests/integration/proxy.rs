@@ -399,20 +399,16 @@ async fn the_oauth_token_request_goes_through_the_proxy_too() {
     assert_no_leak(&outputs_of(&run, &[]), &secrets);
 }
 
-/// A proxy that refuses connections is an unreachable endpoint, reported without the
-/// proxy's password.
-#[tokio::test]
+/// A proxy that refuses connections makes a reachable endpoint unreachable (so the proxy is
+/// used), reported without the proxy's password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refusing_proxy_is_reported_without_its_password() {
+    let server = reference_endpoint().await;
     let free = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let closed = format!("http://{}", free.local_addr().unwrap());
     drop(free);
     let run = cli_env(
-        &[
-            "mappings",
-            "discover",
-            "--target",
-            "http://scim.example.com/scim/v2",
-        ],
+        &["mappings", "discover", "--target", &server.base_url()],
         &[
             ("SCIMREPLAY_TOKEN", TOKEN),
             ("HTTP_PROXY", &with_password(&closed)),
@@ -434,6 +430,7 @@ async fn a_refusing_proxy_is_reported_without_its_password() {
     let secrets = proxy_secrets();
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     assert_no_leak(&outputs_of(&run, &[]), &secrets);
+    server.shutdown().await;
 }
 
 /// `record` (the binary: it records until a signal) forwards to its upstream through the
