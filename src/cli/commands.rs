@@ -5,7 +5,7 @@ use super::env::Environment;
 use super::output::Out;
 use super::resolve::{self, InputError};
 use crate::exit::Outcome;
-use crate::http::{Client, ClientOptions, Target};
+use crate::http::{Client, Target};
 use crate::report::detail::plural;
 use crate::report::event::Fanout;
 use crate::report::findings::FindingsReporter;
@@ -302,24 +302,16 @@ pub fn review(args: SnapshotArgs, env: &Environment, mut out: Out, mut err: Out)
 
 /// `scimreplay cleanup`: finish ledgers, or sweep by prefix.
 pub async fn cleanup(args: CleanupArgs, env: &Environment, out: Out, mut err: Out) -> Outcome {
-    let cacert_pem = match resolve::read_cacert(args.cacert.as_ref()) {
-        Ok(c) => c,
-        Err(e) => return fail_input(&mut err, e),
-    };
-    let timeout = match resolve::timeout(args.timeout) {
-        Ok(t) => t,
-        Err(e) => return fail_input(&mut err, e),
-    };
-    let proxy = match env.proxies() {
-        Ok(p) => p,
-        Err(e) => return fail_input(&mut err, InputError(e)),
-    };
-    let options = ClientOptions {
-        timeout,
-        cacert_pem,
+    let connection = resolve::Connection {
+        timeout: args.timeout,
+        cacert: args.cacert.as_ref(),
         insecure: args.insecure,
-        proxy: Some(proxy),
-        ..ClientOptions::default()
+        headers: &[],
+        builtin: false,
+    };
+    let options = match resolve::client_options(&connection, env) {
+        Ok(o) => o,
+        Err(e) => return fail_input(&mut err, e),
     };
     let token = match super::oauth_args::credentials(&args.auth, env, &options, false) {
         Ok((credentials, _)) => credentials,

@@ -95,20 +95,17 @@ pub fn plan(args: &LoadRunArgs, env: &Environment) -> Result<LoadPlan, InputErro
             crate::escape::line(&args.domain)
         )));
     }
-    let timeout = resolve::timeout(args.timeout)?;
-    let headers = args
-        .headers
-        .iter()
-        .map(|h| crate::http::extra::parse(h).map_err(|e| bad(format!("--header {e}"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    let client = ClientOptions {
-        timeout,
-        cacert_pem: resolve::read_cacert(args.cacert.as_ref())?,
+    let connection = resolve::Connection {
+        timeout: args.timeout,
+        cacert: args.cacert.as_ref(),
         insecure: args.insecure,
-        headers,
+        headers: &args.headers,
+        builtin: args.target.is_none(),
+    };
+    let client = ClientOptions {
         // A load run reads many answers at once; a megabyte each is plenty for SCIM.
         body_cap: 1024 * 1024,
-        ..ClientOptions::default()
+        ..resolve::client_options(&connection, env)?
     };
     let (endpoint, flag_dialect) = match &args.target {
         None => (Endpoint::Builtin, false),

@@ -7,7 +7,7 @@ use super::resolve::{self, InputError};
 use crate::entra::Profile;
 use crate::entra::discover::{self, Reach};
 use crate::exit::Outcome;
-use crate::http::{Client, ClientOptions, Target};
+use crate::http::{Client, Target};
 use clap::{Args, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
@@ -123,31 +123,16 @@ async fn discover_command(
         Ok(t) => t,
         Err(e) => return fail_input(&mut err, e.into()),
     };
-    let timeout = match resolve::timeout(args.timeout) {
-        Ok(t) => t,
-        Err(e) => return fail_input(&mut err, e),
-    };
-    let cacert_pem = match resolve::read_cacert(args.cacert.as_ref()) {
-        Ok(c) => c,
-        Err(e) => return fail_input(&mut err, e),
-    };
-    let headers = match args
-        .headers
-        .iter()
-        .map(|h| {
-            crate::http::extra::parse(h).map_err(|e| InputError(format!("error: --header {e}")))
-        })
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(h) => h,
-        Err(e) => return fail_input(&mut err, e),
-    };
-    let options = ClientOptions {
-        timeout,
-        cacert_pem,
+    let connection = resolve::Connection {
+        timeout: args.timeout,
+        cacert: args.cacert.as_ref(),
         insecure: args.insecure,
-        headers,
-        ..ClientOptions::default()
+        headers: &args.headers,
+        builtin: false,
+    };
+    let options = match resolve::client_options(&connection, env) {
+        Ok(o) => o,
+        Err(e) => return fail_input(&mut err, e),
     };
     let (token, token_source) =
         match super::oauth_args::credentials(&args.auth, env, &options, false) {

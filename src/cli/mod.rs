@@ -80,7 +80,7 @@ pub async fn dispatch(cli: args::Cli, env: &Environment, out: Out, err: Out) -> 
         Command::Review(a) => commands::review(a, env, out, err),
         Command::Cleanup(a) => commands::cleanup(a, env, out, err).await,
         Command::Serve(a) => commands::serve(a, env, out, err).await,
-        Command::Record(a) => record::record(*a, out, err).await,
+        Command::Record(a) => record::record(*a, env, out, err).await,
         Command::Import(a) => import::import(a, out, err),
         Command::Mappings(a) => mappings::mappings(a, env, out, err).await,
         Command::Load(a) => load::load(*a, env, out, err).await,

@@ -1,6 +1,7 @@
 //! `scimreplay record`: run the recording proxy until a stop signal, then convert; or, with
 //! `--convert RAW`, only convert.
 
+use super::env::Environment;
 use super::output::Out;
 use super::record_args::RecordArgs;
 use super::resolve::{self, InputError};
@@ -21,7 +22,7 @@ fn default_raw(out: &Path) -> PathBuf {
 }
 
 /// `scimreplay record`.
-pub async fn record(args: RecordArgs, mut out: Out, mut err: Out) -> Outcome {
+pub async fn record(args: RecordArgs, env: &Environment, mut out: Out, mut err: Out) -> Outcome {
     if let Err(e) = args.snapshot.check() {
         return fail_input(&mut err, e);
     }
@@ -40,7 +41,7 @@ pub async fn record(args: RecordArgs, mut out: Out, mut err: Out) -> Outcome {
             InputError(format!("error: invalid --upstream `{upstream}`: {e}")),
         );
     }
-    let client = match client_options(&args) {
+    let client = match client_options(&args, env) {
         Ok(c) => c,
         Err(e) => return fail_input(&mut err, e),
     };
@@ -127,13 +128,15 @@ fn stop_signal() -> impl std::future::Future<Output = ()> {
     crate::run::interrupt::stop_signal()
 }
 
-fn client_options(args: &RecordArgs) -> Result<ClientOptions, InputError> {
-    Ok(ClientOptions {
-        timeout: resolve::timeout(args.timeout)?,
-        cacert_pem: resolve::read_cacert(args.cacert.as_ref())?,
+fn client_options(args: &RecordArgs, env: &Environment) -> Result<ClientOptions, InputError> {
+    let connection = resolve::Connection {
+        timeout: args.timeout,
+        cacert: args.cacert.as_ref(),
         insecure: args.insecure,
-        ..ClientOptions::default()
-    })
+        headers: &[],
+        builtin: false,
+    };
+    resolve::client_options(&connection, env)
 }
 
 /// Reads a raw recording and writes the scenario (and baseline) it converts to.

@@ -137,7 +137,6 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
     if args.jobs == 0 {
         return Err(InputError("error: --jobs must be at least 1".into()));
     }
-    let timeout = timeout(args.timeout)?;
     if !args.dry_run {
         super::report_paths::check(&[
             ("--json", args.json.as_ref()),
@@ -156,30 +155,21 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
     if let Some(partition) = &args.shard.partition {
         scenarios = partition.apply(scenarios);
     }
-    let cacert_pem = read_cacert(args.cacert.as_ref())?;
-    let headers = args
-        .headers
-        .iter()
-        .map(|h| {
-            crate::http::extra::parse(h).map_err(|e| InputError(format!("error: --header {e}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    // The built-in endpoint is on this machine: never through a proxy.
-    let proxy = match &args.target {
-        None => crate::http::ProxySettings::default(),
-        Some(_) => env.proxies().map_err(InputError)?,
-    };
     let client = ClientOptions {
-        timeout,
-        cacert_pem,
-        insecure: args.insecure,
-        headers,
-        proxy: Some(proxy),
         retry: RetryPolicy {
             max_retries: 3,
             max_wait: Duration::from_secs(args.max_retry_wait),
         },
-        ..ClientOptions::default()
+        ..client_options(
+            &Connection {
+                timeout: args.timeout,
+                cacert: args.cacert.as_ref(),
+                insecure: args.insecure,
+                headers: &args.headers,
+                builtin: args.target.is_none(),
+            },
+            env,
+        )?
     };
     let endpoint = match &args.target {
         None => Endpoint::Builtin,
@@ -242,8 +232,50 @@ pub fn run_plan(args: &RunArgs, env: &Environment) -> Result<RunPlan, InputError
     })
 }
 
-/// Reads a CA file for commands other than `run`.
-pub fn read_cacert(path: Option<&PathBuf>) -> Result<Option<Vec<u8>>, InputError> {
+/// The connection flags of a command that talks to an endpoint (a command without one of
+/// them passes its default: no headers, say).
+pub struct Connection<'a> {
+    /// `--timeout`, in seconds.
+    pub timeout: f64,
+    pub cacert: Option<&'a PathBuf>,
+    pub insecure: bool,
+    /// `--header NAME: VALUE`.
+    pub headers: &'a [String],
+    /// The target is the built-in endpoint, on this machine: never reached through a proxy.
+    pub builtin: bool,
+}
+
+/// The HTTP client options of every command that sends to an endpoint or a token endpoint
+/// (`run`, `load`, `mappings discover`, `cleanup`, `record`'s upstream): the proxies from the
+/// environment, the trust, the extra headers and the timeout, checked as bad input. A
+/// command changes only what is its own (retries, body cap) on the result.
+pub fn client_options(c: &Connection, env: &Environment) -> Result<ClientOptions, InputError> {
+    let timeout = timeout(c.timeout)?;
+    let cacert_pem = read_cacert(c.cacert)?;
+    let headers = c
+        .headers
+        .iter()
+        .map(|h| {
+            crate::http::extra::parse(h).map_err(|e| InputError(format!("error: --header {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let proxy = if c.builtin {
+        crate::http::ProxySettings::default()
+    } else {
+        env.proxies().map_err(InputError)?
+    };
+    Ok(ClientOptions {
+        timeout,
+        cacert_pem,
+        insecure: c.insecure,
+        headers,
+        proxy,
+        ..ClientOptions::default()
+    })
+}
+
+/// Reads a CA file (`--cacert`).
+fn read_cacert(path: Option<&PathBuf>) -> Result<Option<Vec<u8>>, InputError> {
     let Some(path) = path else {
         return Ok(None);
     };

@@ -31,9 +31,9 @@ pub struct ClientOptions {
     /// Headers added to every request (`--header`); a scenario's own header of the same
     /// name wins. Shown redacted.
     pub headers: Vec<(String, String)>,
-    /// Proxies captured from the environment; `None` leaves them to the HTTP library's own
-    /// reading of the process environment (which honours the same variables).
-    pub proxy: Option<super::proxy::ProxySettings>,
+    /// Proxies captured from the environment by the CLI; the default is none (direct). The
+    /// HTTP library never reads the process environment itself.
+    pub proxy: super::proxy::ProxySettings,
 }
 
 /// How 429 answers are waited out.
@@ -58,7 +58,7 @@ impl Default for ClientOptions {
                 max_wait: Duration::from_secs(10),
             },
             headers: Vec::new(),
-            proxy: None,
+            proxy: super::proxy::ProxySettings::default(),
         }
     }
 }
@@ -117,9 +117,7 @@ pub(crate) fn reqwest_client(options: &ClientOptions) -> Result<reqwest::Client,
     if options.insecure {
         builder = builder.danger_accept_invalid_certs(true);
     }
-    if let Some(proxy) = &options.proxy {
-        builder = proxy.apply(builder).map_err(ClientError::Build)?;
-    }
+    builder = options.proxy.apply(builder).map_err(ClientError::Build)?;
     builder.build().map_err(|e| ClientError::Build(chain(&e)))
 }
 

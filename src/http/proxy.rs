@@ -8,8 +8,9 @@
 //! variable and never echoed, since a proxy URL may hold a password), and tests can set
 //! them without touching the process environment.
 
-/// The proxies a client uses, by the scheme of the URL it requests.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// The proxies a client uses, by the scheme of the URL it requests. Its `Debug` hides any
+/// user name and password in the URLs.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ProxySettings {
     /// For `http://` URLs.
     pub http: Option<String>,
@@ -73,6 +74,27 @@ impl ProxySettings {
     }
 }
 
+impl std::fmt::Debug for ProxySettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |url: &Option<String>| url.as_deref().map(without_credentials);
+        f.debug_struct("ProxySettings")
+            .field("http", &shown(&self.http))
+            .field("https", &shown(&self.https))
+            .field("no_proxy", &self.no_proxy)
+            .finish()
+    }
+}
+
+/// The URL with its `user:password@` part, if any, replaced by a marker.
+fn without_credentials(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://[credentials]{}", &rest[at..]),
+        None => url.to_string(),
+    }
+}
+
 /// A proxy value as curl takes it: a URL, or `host:port` meaning `http://host:port`.
 fn check(name: &str, value: &str) -> Result<String, String> {
     let value = value.trim();
@@ -119,6 +141,25 @@ mod tests {
         assert_eq!(s.http.as_deref(), Some("http://proxy.example.com:8080"));
         assert_eq!(s.no_proxy.as_deref(), Some("localhost,.internal"));
         assert!(settings(&[]).unwrap().is_direct());
+    }
+
+    #[test]
+    fn debug_output_hides_the_proxy_credentials() {
+        let s =
+            settings(&[("HTTPS_PROXY", "http://user:hunter2@proxy.example.com:3128/")]).unwrap();
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("user"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("http://[credentials]@proxy.example.com:3128/"),
+            "{shown}"
+        );
+        assert_eq!(
+            without_credentials("http://proxy:3128"),
+            "http://proxy:3128"
+        );
     }
 
     #[test]

@@ -26,11 +26,27 @@ pub(crate) struct Spawned {
 
 impl Spawned {
     pub(crate) fn start(args: &[&str]) -> Spawned {
-        let mut child = Command::new(BIN)
+        Spawned::start_env(args, &[])
+    }
+
+    /// As [`Spawned::start`], with `vars` set as well; the proxy variables are only those
+    /// of `vars`, whatever this process has.
+    pub(crate) fn start_env(args: &[&str], vars: &[(&str, &str)]) -> Spawned {
+        let mut command = Command::new(BIN);
+        command
             .args(args)
             .env("SCIMREPLAY_TOKEN", TOKEN)
             .env("NO_COLOR", "1")
-            .env_remove("CI")
+            .env_remove("CI");
+        for name in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"] {
+            command
+                .env_remove(name)
+                .env_remove(name.to_ascii_lowercase());
+        }
+        for (k, v) in vars {
+            command.env(k, v);
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
