@@ -507,7 +507,7 @@ fn summary_line(report: &RunReport, s: Styles) -> String {
 }
 
 /// `12ms`, `1.93s`, `125s`.
-fn duration(ms: u64) -> String {
+pub(crate) fn duration(ms: u64) -> String {
     if ms < 1_000 {
         format!("{ms}ms")
     } else if ms < 100_000 {

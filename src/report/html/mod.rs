@@ -121,7 +121,7 @@ fn header(out: &mut String, report: &RunReport) {
         .mappings
         .as_ref()
         .map_or("Entra's default mappings", |m| m.profile.as_str());
-    let duration = format!("{:.1} s", report.duration_ms as f64 / 1000.0);
+    let duration = super::terminal::duration(report.duration_ms);
     let mut meta = vec![
         ("target", esc_line(&report.target)),
         ("baseline", esc_line(&report.baseline)),
