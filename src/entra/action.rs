@@ -134,6 +134,20 @@ impl Action {
         )
     }
 
+    /// The kind of object the action is on.
+    pub fn resource(&self) -> Resource {
+        match self {
+            Action::Probe { resource } => *resource,
+            Action::MatchGroup { .. }
+            | Action::CreateGroup { .. }
+            | Action::RenameGroup { .. }
+            | Action::DeleteGroup { .. }
+            | Action::AddMembers { .. }
+            | Action::RemoveMembers { .. } => Resource::Group,
+            _ => Resource::User,
+        }
+    }
+
     /// True for actions whose wire form is the same in both dialects.
     pub fn dialect_neutral(&self) -> bool {
         matches!(

@@ -99,7 +99,10 @@ pub fn expand(scenario: &mut Scenario, profile: &Profile) -> Result<(), ExpandEr
         }
         let read_id = format!("{}-read", e.id);
         if let Some(step) = steps[first..].iter_mut().find(|s| s.id == read_id) {
-            refine(&mut step.expect, &e.read);
+            let mut read = e.read.clone();
+            read.json
+                .retain(|a| !unmapped(&a.pointer, e.action.resource(), profile));
+            refine(&mut step.expect, &read);
         }
         for step in &mut steps[first..] {
             step.no_snapshot |= e.no_snapshot;
@@ -300,6 +303,18 @@ fn path_key(path: &str) -> String {
 
 /// The attributes a step sends: lower-cased key → as the step spells it.
 type Sent = std::collections::BTreeMap<String, String>;
+
+/// True when `pointer` reads an attribute Entra's default mappings have and `profile` does
+/// not map: Entra never sends it for this profile, so a `read` check on it does not apply.
+fn unmapped(pointer: &str, resource: entra::Resource, profile: &Profile) -> bool {
+    let reads = |p: &Profile| {
+        p.set(resource).mappings.iter().any(|m| {
+            let (at, _) = m.target.read_back(&serde_json::Value::Null);
+            pointer == at || pointer.starts_with(&format!("{at}/"))
+        })
+    };
+    reads(entra::profile::builtin()) && !reads(profile)
+}
 
 /// A step's own expectations refine a rendered step's: `status` and `status_impact`
 /// replace; a named check is added, or sets the severity of the rendered check of that
@@ -583,6 +598,31 @@ mod tests {
         assert_eq!(s.steps[2..], plain.steps[2..]);
         assert_eq!(s.steps[1].fallback, plain.steps[1].fallback);
         assert_ne!(s.steps[1].expect, plain.steps[1].expect);
+    }
+
+    #[test]
+    fn a_read_check_on_an_attribute_the_profile_does_not_map_is_left_out() {
+        let text = with_read(
+            r#""read": {"json": [{"pointer": "/title", "equals": "CEO", "severity": "warn"},
+              {"pointer": "/userName", "exists": true}]}"#,
+        );
+        let mut s = parse_scenario("t.json", &text, false).unwrap();
+        let warned = |s: &Scenario| {
+            s.steps[1]
+                .expect
+                .json
+                .iter()
+                .filter(|a| a.severity == crate::scenario::model::Severity::Warn)
+                .count()
+        };
+        assert_eq!(warned(&s), 1);
+        let mut p = Profile::default_mappings();
+        p.users.remove(&Target::Attr("title".into()));
+        expand(&mut s, &p).unwrap();
+        let read = &s.steps[1].expect.json;
+        assert!(read.iter().all(|a| a.pointer != "/title"), "{read:#?}");
+        assert!(read.iter().any(|a| a.pointer == "/userName"
+            && a.predicate == crate::scenario::model::Predicate::Exists(true)));
     }
 
     #[test]
