@@ -235,6 +235,17 @@ mod raw_reason {
 /// updates, disables, member changes, matches by the object's current value) is an action
 /// rendered for the active mapping profile. A new raw step fails
 /// `every_raw_step_is_an_action_or_allowed_with_a_reason` until it is listed here.
+///
+/// No check was lost on the way: every JSON assertion and named check of the raw scenarios
+/// before the migration (2644108, 4548e2c) was counted per scenario against the rendered
+/// steps. Two had no rendered counterpart and are `read` checks now (the initial cycle's
+/// Sales group has exactly two members; user-patch-attributes keeps the earlier
+/// employeeNumber), each proven by a front only it catches. Four are covered by the
+/// read-back on purpose: the create answer's echo of userName (user-data-apostrophe-plus,
+/// user-data-mixed-case), displayName (group-data-unicode-names) and work email
+/// (user-data-mixed-case), as Entra keeps only the id of a create answer and the stored
+/// value, which `<id>-read` checks exactly, is what the next cycle compares. One is gone
+/// with the attribute: connection-bare-headers updates displayName, no longer title.
 const RAW_STEPS: &[(&str, &[&str], &str)] = {
     use raw_reason::*;
     &[
