@@ -121,6 +121,33 @@ impl Action {
         }
     }
 
+    /// True for actions rendered with a read-back step (`<id>-read`). A disable without
+    /// an `active` mapping renders as a delete, without one.
+    pub fn reads_back(&self) -> bool {
+        !matches!(
+            self,
+            Action::Probe { .. }
+                | Action::MatchUser { .. }
+                | Action::MatchGroup { .. }
+                | Action::DeleteUser { .. }
+                | Action::DeleteGroup { .. }
+        )
+    }
+
+    /// The kind of object the action is on.
+    pub fn resource(&self) -> Resource {
+        match self {
+            Action::Probe { resource } => *resource,
+            Action::MatchGroup { .. }
+            | Action::CreateGroup { .. }
+            | Action::RenameGroup { .. }
+            | Action::DeleteGroup { .. }
+            | Action::AddMembers { .. }
+            | Action::RemoveMembers { .. } => Resource::Group,
+            _ => Resource::User,
+        }
+    }
+
     /// True for actions whose wire form is the same in both dialects.
     pub fn dialect_neutral(&self) -> bool {
         matches!(

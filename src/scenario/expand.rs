@@ -92,7 +92,17 @@ pub fn expand(scenario: &mut Scenario, profile: &Profile) -> Result<(), ExpandEr
         let first = steps.len();
         steps.extend(rendered);
         if let Some(step) = steps.get_mut(first) {
-            merge(step, e);
+            if let Some(note) = &e.note {
+                step.note = Some(note.clone());
+            }
+            refine(&mut step.expect, &e.expect);
+        }
+        let read_id = format!("{}-read", e.id);
+        if let Some(step) = steps[first..].iter_mut().find(|s| s.id == read_id) {
+            let mut read = e.read.clone();
+            read.json
+                .retain(|a| !unmapped(&a.pointer, e.action.resource(), profile));
+            refine(&mut step.expect, &read);
         }
         for step in &mut steps[first..] {
             step.no_snapshot |= e.no_snapshot;
@@ -294,25 +304,44 @@ fn path_key(path: &str) -> String {
 /// The attributes a step sends: lower-cased key → as the step spells it.
 type Sent = std::collections::BTreeMap<String, String>;
 
-/// The step's own `note` and `expect` refine the first rendered request.
-fn merge(step: &mut Step, e: &super::model::EntraStep) {
-    if let Some(note) = &e.note {
-        step.note = Some(note.clone());
+/// True when `pointer` reads an attribute Entra's default mappings have and `profile` does
+/// not map: Entra never sends it for this profile, so a `read` check on it does not apply.
+fn unmapped(pointer: &str, resource: entra::Resource, profile: &Profile) -> bool {
+    let reads = |p: &Profile| {
+        p.set(resource).mappings.iter().any(|m| {
+            let (at, _) = m.target.read_back(&serde_json::Value::Null);
+            pointer == at || pointer.starts_with(&format!("{at}/"))
+        })
+    };
+    reads(entra::profile::builtin()) && !reads(profile)
+}
+
+/// A step's own expectations refine a rendered step's: `status` and `status_impact`
+/// replace; a named check is added, or sets the severity of the rendered check of that
+/// name; a JSON assertion is added, or replaces a rendered one with the same pointer and
+/// predicate (to change its severity or impact).
+fn refine(rendered: &mut super::model::Expect, own: &super::model::Expect) {
+    if !own.status.is_empty() {
+        rendered.status = own.status.clone();
     }
-    if !e.expect.status.is_empty() {
-        step.expect.status = e.expect.status.clone();
+    if own.status_impact.is_some() {
+        rendered.status_impact = own.status_impact.clone();
     }
-    if e.expect.status_impact.is_some() {
-        step.expect.status_impact = e.expect.status_impact.clone();
-    }
-    for c in &e.expect.checks {
-        if !step.expect.checks.iter().any(|x| x.name == c.name) {
-            step.expect.checks.push(c.clone());
-        } else if let Some(x) = step.expect.checks.iter_mut().find(|x| x.name == c.name) {
-            x.severity = c.severity;
+    for c in &own.checks {
+        match rendered.checks.iter_mut().find(|x| x.name == c.name) {
+            Some(x) => x.severity = c.severity,
+            None => rendered.checks.push(c.clone()),
         }
     }
-    step.expect.json.extend(e.expect.json.iter().cloned());
+    for a in &own.json {
+        let same = |x: &&mut super::model::JsonAssertion| {
+            x.pointer == a.pointer && x.predicate == a.predicate
+        };
+        match rendered.json.iter_mut().find(same) {
+            Some(x) => *x = a.clone(),
+            None => rendered.json.push(a.clone()),
+        }
+    }
 }
 
 /// Gives a setup create (`rendered` = the POST and its read-back) the steps it falls back
@@ -494,6 +523,143 @@ mod tests {
         let (kept, notes) = for_profile(vec![raw, entra.clone()], &Profile::default_mappings());
         assert_eq!(kept[1], entra);
         assert!(notes.is_empty());
+    }
+
+    /// SCENARIO with `read` (and `expect`) on the create step.
+    fn with_read(read: &str) -> String {
+        SCENARIO.replace(
+            "\"user\": \"alice\"}, \"setup\": true}",
+            &format!("\"user\": \"alice\"}}, \"setup\": true, {read}}}"),
+        )
+    }
+
+    #[test]
+    fn read_checks_refine_the_read_back_only() {
+        use crate::scenario::model::{Predicate, Severity};
+        let text = with_read(
+            r#""read": {"checks": [{"name": "scim.resource", "severity": "warn"}, "entra.no-nulls"],
+              "json": [{"pointer": "/title", "equals": "CEO", "severity": "warn", "impact": "i"},
+                       {"pointer": "/id", "equals": "{{alice_id}}"}]}"#,
+        );
+        let s = parse_scenario("t.json", &text, false).unwrap();
+        let read = &s.steps[1];
+        assert_eq!(read.id, "create-read");
+        let title: Vec<_> = read
+            .expect
+            .json
+            .iter()
+            .filter(|a| a.pointer == "/title")
+            .collect();
+        assert_eq!(
+            title.len(),
+            1,
+            "the rendered /title check is replaced, not doubled"
+        );
+        assert_eq!(
+            (title[0].severity, title[0].impact.as_deref()),
+            (Severity::Warn, Some("i"))
+        );
+        let id = read
+            .expect
+            .json
+            .iter()
+            .find(|a| a.pointer == "/id")
+            .unwrap();
+        assert_eq!(id.predicate, Predicate::Equals("{{alice_id}}".into()));
+        let resource = read
+            .expect
+            .checks
+            .iter()
+            .find(|c| c.name == "scim.resource");
+        assert_eq!(resource.unwrap().severity, Some(Severity::Warn));
+        assert!(
+            read.expect
+                .checks
+                .iter()
+                .any(|c| c.name == "entra.no-nulls")
+        );
+        // Another value on the same pointer is one more check, the rendered one stays hard.
+        let other = with_read(
+            r#""read": {"json": [{"pointer": "/title", "equals": "CFO", "severity": "warn"}]}"#,
+        );
+        let s = parse_scenario("t.json", &other, false).unwrap();
+        let title: Vec<_> = s.steps[1]
+            .expect
+            .json
+            .iter()
+            .filter(|a| a.pointer == "/title")
+            .collect();
+        assert_eq!(title.len(), 2);
+        assert_eq!(title[0].severity, Severity::Fail);
+        // The POST, the update and the fallback read-back are untouched.
+        let plain = parse_scenario("t.json", SCENARIO, false).unwrap();
+        let s = parse_scenario("t.json", &text, false).unwrap();
+        assert_eq!(s.steps[0], plain.steps[0]);
+        assert_eq!(s.steps[2..], plain.steps[2..]);
+        assert_eq!(s.steps[1].fallback, plain.steps[1].fallback);
+        assert_ne!(s.steps[1].expect, plain.steps[1].expect);
+    }
+
+    #[test]
+    fn a_read_check_on_an_attribute_the_profile_does_not_map_is_left_out() {
+        let text = with_read(
+            r#""read": {"json": [{"pointer": "/title", "equals": "CEO", "severity": "warn"},
+              {"pointer": "/userName", "exists": true}]}"#,
+        );
+        let mut s = parse_scenario("t.json", &text, false).unwrap();
+        let warned = |s: &Scenario| {
+            s.steps[1]
+                .expect
+                .json
+                .iter()
+                .filter(|a| a.severity == crate::scenario::model::Severity::Warn)
+                .count()
+        };
+        assert_eq!(warned(&s), 1);
+        let mut p = Profile::default_mappings();
+        p.users.remove(&Target::Attr("title".into()));
+        expand(&mut s, &p).unwrap();
+        let read = &s.steps[1].expect.json;
+        assert!(read.iter().all(|a| a.pointer != "/title"), "{read:#?}");
+        assert!(read.iter().any(|a| a.pointer == "/userName"
+            && a.predicate == crate::scenario::model::Predicate::Exists(true)));
+    }
+
+    #[test]
+    fn bad_read_checks_are_located() {
+        let err = |text: &str| {
+            let e = parse_scenario("t.json", text, false)
+                .unwrap_err()
+                .into_vec();
+            (e[0].pointer.clone(), e[0].message.clone(), e[0].line)
+        };
+        let (pointer, message, line) = err(&with_read(r#""read": {"checks": ["scim.resorce"]}"#));
+        assert_eq!(pointer, "/steps/0/read/checks/0");
+        assert_eq!(message, "unknown check `scim.resorce`");
+        assert_eq!(line, 6);
+        let (pointer, message, _) = err(&with_read(
+            r#""read": {"json": [{"pointer": "/title", "equals": "x", "severity": "hard"}]}"#,
+        ));
+        assert_eq!(pointer, "/steps/0/read/json/0/severity");
+        assert!(message.contains("hard"), "{message}");
+        let (pointer, message, _) = err(&with_read(r#""read": {"json": [{"pointer": "/x"}]}"#));
+        assert!(
+            pointer.starts_with("/steps/0/read/json/0"),
+            "{pointer}: {message}"
+        );
+        // The POST itself cannot use the id it captures; its read-back can (above).
+        let (pointer, message, _) = err(&with_read(
+            r#""expect": {"json": [{"pointer": "/id", "equals": "{{alice_id}}"}]}"#,
+        ));
+        assert_eq!(pointer, "/steps/0/expect/json/0/equals");
+        assert!(message.contains("alice_id"), "{message}");
+        let matched = SCENARIO.replace(
+            r#"{"id": "raw", "request": {"method": "GET", "path": "/Users/{{alice_id}}"}}"#,
+            r#"{"id": "m", "entra": {"action": "match-user", "user": "alice"}, "read": {"checks": ["scim.resource"]}}"#,
+        );
+        let (pointer, message, _) = err(&matched);
+        assert_eq!(pointer, "/steps/2/read");
+        assert_eq!(message, "`match-user` has no read-back to check");
     }
 
     #[test]

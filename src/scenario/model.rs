@@ -126,6 +126,9 @@ pub struct EntraStep {
     /// Merged into the first rendered request's expectations: `status` and
     /// `status_impact` replace, `checks` and `json` add.
     pub expect: Expect,
+    /// Merged the same way into the action's read-back (`<id>-read`): the checks a
+    /// scenario adds to what the action implies, or a rendered check with another severity.
+    pub read: Expect,
     pub no_snapshot: bool,
 }
 

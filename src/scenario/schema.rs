@@ -411,8 +411,14 @@ struct EntraStep {
     /// A step that prepares the scenario rather than being judged.
     #[serde(default)]
     setup: bool,
+    /// Refines the first rendered request: `status` and `status_impact` replace, `checks`
+    /// and `json` add (one with a rendered check's name, or pointer and predicate, replaces it).
     #[serde(default)]
     expect: Option<Expect>,
+    /// Refines the action's read-back (`<id>-read`) the same way: extra checks, or a rendered
+    /// one at another severity. Only for actions that are read back.
+    #[serde(default)]
+    read: Option<Expect>,
     #[serde(default)]
     no_snapshot: bool,
 }

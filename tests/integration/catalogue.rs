@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 const DOC: &str = include_str!("../../docs/catalogue.md");
 
 /// Raw steps (not read-backs) left in the catalogue, and the scenarios that have them.
-const RAW_STEP_COUNT: usize = 163;
-const RAW_SCENARIO_COUNT: usize = 69;
+const RAW_STEP_COUNT: usize = 160;
+const RAW_SCENARIO_COUNT: usize = 68;
 /// Built-in scenarios left out for `trimmed_profile()`.
 const LEFT_OUT_TRIMMED: usize = 14;
 
@@ -235,6 +235,17 @@ mod raw_reason {
 /// updates, disables, member changes, matches by the object's current value) is an action
 /// rendered for the active mapping profile. A new raw step fails
 /// `every_raw_step_is_an_action_or_allowed_with_a_reason` until it is listed here.
+///
+/// No check was lost on the way: every JSON assertion and named check of the raw scenarios
+/// before the migration (2644108, 4548e2c) was counted per scenario against the rendered
+/// steps. Two had no rendered counterpart and are `read` checks now (the initial cycle's
+/// Sales group has exactly two members; user-patch-attributes keeps the earlier
+/// employeeNumber), each proven by a front only it catches. Four are covered by the
+/// read-back on purpose: the create answer's echo of userName (user-data-apostrophe-plus,
+/// user-data-mixed-case), displayName (group-data-unicode-names) and work email
+/// (user-data-mixed-case), as Entra keeps only the id of a create answer and the stored
+/// value, which `<id>-read` checks exactly, is what the next cycle compares. One is gone
+/// with the attribute: connection-bare-headers updates displayName, no longer title.
 const RAW_STEPS: &[(&str, &[&str], &str)] = {
     use raw_reason::*;
     &[
@@ -307,11 +318,6 @@ const RAW_STEPS: &[(&str, &[&str], &str)] = {
             GHOST,
         ),
         ("group-create-duplicate", &["create-again"], DUP),
-        (
-            "group-create-entra-shape",
-            &["match", "create", "match-again"],
-            SHAPE,
-        ),
         (
             "group-create-other-shapes",
             &[

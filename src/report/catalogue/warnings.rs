@@ -52,7 +52,7 @@ pub const REASONS: &[(&str, &str)] = &[
     ),
     (
         "group-create-entra-shape",
-        "The create answer's externalId echo: Entra matches groups by displayName and reads the group back later, where drift would show.",
+        "The externalId echo, in the create answer and its read-back: Entra matches groups by displayName, so a group whose externalId drifts is still found.",
     ),
     (
         "group-create-other-shapes",

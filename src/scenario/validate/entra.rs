@@ -14,7 +14,15 @@ use std::collections::BTreeMap;
 
 const DIRECTORY_KEYS: &[&str] = &["users", "groups"];
 const OVERLAY_KEYS: &[&str] = &["map", "unmap", "matching"];
-const ENTRA_STEP_KEYS: &[&str] = &["id", "note", "entra", "setup", "expect", "no_snapshot"];
+const ENTRA_STEP_KEYS: &[&str] = &[
+    "id",
+    "note",
+    "entra",
+    "setup",
+    "expect",
+    "read",
+    "no_snapshot",
+];
 
 impl Checker {
     /// The `profile` object: the scenario's changes to the active mapping profile.
@@ -300,7 +308,24 @@ impl Checker {
             Some(v) => self.expect(v, &child(ptr, "expect"), scope),
             None => Some(Default::default()),
         };
+        // The read-back follows the action's own request, so it may use what that captures.
+        let read = match map.get("read") {
+            Some(v) => self.expect(v, &child(ptr, "read"), &scope.after_current()),
+            None => Some(Default::default()),
+        };
         let action = action?;
+        if map.contains_key("read") && !action.reads_back() {
+            self.fail(
+                &child(ptr, "read"),
+                format!("`{}` has no read-back to check", action.name()),
+                Some(
+                    "a create, update, disable, enable, manager or members action is read back; \
+                     put checks of this action's own answer under `expect`"
+                        .into(),
+                ),
+            );
+            return None;
+        }
         if ctx.1 == Dialect::Any && !action.dialect_neutral() {
             self.fail(
                 &child(&at, "action"),
@@ -315,6 +340,7 @@ impl Checker {
             action,
             setup: setup?,
             expect: expect?,
+            read: read?,
             no_snapshot: no_snapshot?,
         })
     }

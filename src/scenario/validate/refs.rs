@@ -65,6 +65,17 @@ impl Scope {
         self.current = index;
     }
 
+    /// The scope just after the current step: its own captures are defined (for the
+    /// read-back an `entra` step renders after its request).
+    pub fn after_current(&self) -> Scope {
+        Scope {
+            vars: self.vars.clone(),
+            builtins_only: self.builtins_only,
+            captures: self.captures.clone(),
+            current: self.current + 1,
+        }
+    }
+
     /// The ids of the steps before the current one.
     pub fn earlier_steps(&self) -> Vec<&str> {
         self.captures

@@ -223,6 +223,8 @@ proofs! {
     total_is_page_size => Defect::Front(front::TOTAL_IS_PAGE_SIZE),
     disable_drops_memberships => Defect::Front(front::DISABLE_DROPS_MEMBERSHIPS),
     html_escaped_storage => Defect::Front(front::HTML_ESCAPED_STORAGE),
+    extension_overwritten => Defect::Front(front::EXTENSION_OVERWRITTEN),
+    members_listed_twice => Defect::Front(front::MEMBERS_LISTED_TWICE),
 }
 
 #[test]

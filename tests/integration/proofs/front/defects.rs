@@ -567,6 +567,96 @@ pub const TITLE_REFUSED: Front = Front {
     after: keep,
 };
 
+const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// The enterprise attributes a PATCH operation sets: by path (`urn:…:User:department`), or
+/// as keys of a path-less value (`urn:…:User:department`, or the extension object).
+fn enterprise_attributes(op: &Value) -> Vec<String> {
+    let prefix = format!("{ENTERPRISE}:");
+    if let Some(attr) = op_path(op).strip_prefix(&prefix) {
+        return vec![
+            attr.split(['.', '['])
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        ];
+    }
+    let Some(value) = op.get("value").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (key, v) in value {
+        if let Some(attr) = key.strip_prefix(&prefix) {
+            out.push(attr.to_string());
+        } else if key == ENTERPRISE {
+            out.extend(v.as_object().into_iter().flat_map(|o| o.keys().cloned()));
+        }
+    }
+    out
+}
+
+/// The enterprise extension is stored as one document that a PATCH overwrites: the
+/// extension attributes the PATCH does not send are lost (200 all the same).
+pub const EXTENSION_OVERWRITTEN: Front = Front {
+    before: |call| {
+        if !call.is(Method::PATCH, "/Users/") {
+            return None;
+        }
+        let sent: Vec<String> = call
+            .operations()
+            .iter()
+            .flat_map(enterprise_attributes)
+            .collect();
+        let stored = call.target.as_ref().and_then(|t| t.get(ENTERPRISE));
+        let lost: Vec<String> = stored
+            .and_then(Value::as_object)
+            .into_iter()
+            .flat_map(|o| o.keys())
+            .filter(|k| !sent.is_empty() && !sent.contains(k))
+            .cloned()
+            .collect();
+        if let Some(ops) = call
+            .body
+            .as_mut()
+            .and_then(|b| b.get_mut("Operations"))
+            .and_then(Value::as_array_mut)
+        {
+            for attr in lost {
+                ops.push(json!({"op": "remove", "path": format!("{ENTERPRISE}:{attr}")}));
+            }
+        }
+        None
+    },
+    after: keep,
+};
+
+/// A group read joins the memberships twice (a missing DISTINCT): every member is listed
+/// twice in `GET /Groups/{id}`.
+pub const MEMBERS_LISTED_TWICE: Front = Front {
+    before: pass,
+    after: |call, answer| {
+        let one_group = call.method == Method::GET
+            && call
+                .path
+                .rsplit_once("/Groups/")
+                .is_some_and(|(_, id)| !id.is_empty());
+        if !one_group || answer.status != StatusCode::OK {
+            return;
+        }
+        let Ok(mut body) = serde_json::from_slice::<Value>(&answer.body) else {
+            return;
+        };
+        if let Some(Value::Array(members)) = body.get_mut("members") {
+            let twice: Vec<Value> = members
+                .iter()
+                .flat_map(|m| [m.clone(), m.clone()])
+                .collect();
+            *members = twice;
+            answer.body = Bytes::from(body.to_string());
+        }
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,5 +677,19 @@ mod tests {
         assert_eq!(member_values(&filtered), ["u-2"]);
         let other = json!({"op": "replace", "path": "displayName", "value": "x"});
         assert!(member_values(&other).is_empty());
+    }
+
+    #[test]
+    fn enterprise_attributes_come_from_paths_and_pathless_values() {
+        let path =
+            json!({"op": "Replace", "path": format!("{ENTERPRISE}:department"), "value": "x"});
+        assert_eq!(enterprise_attributes(&path), ["department"]);
+        let dotted =
+            json!({"op": "replace", "value": {format!("{ENTERPRISE}:employeeNumber"): "1"}});
+        assert_eq!(enterprise_attributes(&dotted), ["employeeNumber"]);
+        let object = json!({"op": "add", "value": {ENTERPRISE: {"manager": "m"}}});
+        assert_eq!(enterprise_attributes(&object), ["manager"]);
+        let other = json!({"op": "replace", "path": "title", "value": "x"});
+        assert!(enterprise_attributes(&other).is_empty());
     }
 }
