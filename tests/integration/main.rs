@@ -19,6 +19,7 @@ mod interrupt;
 mod leftovers;
 mod load;
 mod mappings;
+mod memory;
 mod oauth;
 mod packaging;
 mod partition;
