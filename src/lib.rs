@@ -28,4 +28,5 @@ pub mod run;
 pub mod scenario;
 pub mod scim;
 pub mod snapshot;
+pub mod stop;
 pub mod template;

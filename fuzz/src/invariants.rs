@@ -1,5 +1,6 @@
 //! What must hold for any input to the parts of scimreplay that read untrusted text: the
-//! scenario loader, the template engine and the normalizer.
+//! scenario loader, the template engine, the normalizer, and the reference endpoint's filter
+//! parser and evaluation (query filters, `.search` and PATCH value-filter paths).
 //!
 //! Each function takes raw bytes, feeds them in, and panics only when an invariant breaks
 //! (the library itself must never panic). The cargo-fuzz targets call these; so does the
@@ -204,6 +205,197 @@ pub fn normalizer_shapes(data: &[u8]) {
         "not deterministic"
     );
     assert!(!first.contains("sid-"), "a learned id survived:\n{first}");
+    // A run keeps only the text of a large body once its step is judged; the transcript made
+    // from the text must be the one made from the parsed body.
+    let mut text_only = exchange.clone();
+    if let Some(response) = text_only.response.as_mut() {
+        response.json = None;
+    }
+    assert_eq!(
+        first,
+        normalizer.transcript("shapes", &[("list", &text_only)]),
+        "the body's text and its parsed form normalize differently"
+    );
+}
+
+/// A filter's text (first byte: where it goes) sent to the reference endpoint: as the
+/// `filter` of a list, as a `.search` body, or inside a PATCH value-filter path of a user's
+/// `emails` or a group's `members`. Every answer is a success or a 4xx SCIM error with a
+/// `scimType` and a `detail` (never a 5xx, a panic or a stack overflow), within two seconds.
+pub fn filter(data: &[u8]) {
+    let Some((&how, text)) = data.split_first() else {
+        return;
+    };
+    let Ok(text) = std::str::from_utf8(text) else {
+        return;
+    };
+    let endpoint = FilterEndpoint::shared();
+    let (method, uri, body) = match how % 5 {
+        0 => (
+            "GET",
+            format!("/Users?filter={}", percent_encode(text)),
+            None,
+        ),
+        1 => (
+            "GET",
+            format!("/Groups?filter={}", percent_encode(text)),
+            None,
+        ),
+        2 => (
+            "POST",
+            "/Users/.search".to_string(),
+            Some(serde_json::json!({"schemas": [SEARCH_REQUEST], "filter": text})),
+        ),
+        3 => (
+            "PATCH",
+            format!("/Users/{}", endpoint.user),
+            Some(patch(
+                &format!("emails[{text}].value"),
+                "replace",
+                Some("x@example.com"),
+            )),
+        ),
+        _ => (
+            "PATCH",
+            format!("/Groups/{}", endpoint.group),
+            Some(patch(&format!("members[{text}]"), "remove", None)),
+        ),
+    };
+    let started = std::time::Instant::now();
+    let (status, answer) = endpoint.call(method, &uri, body);
+    let took = started.elapsed();
+    if method == "PATCH" {
+        let member = serde_json::json!([{"value": endpoint.user.clone()}]);
+        let mut add = patch("members", "add", None);
+        add["Operations"][0]["value"] = member;
+        endpoint.call("PATCH", &format!("/Groups/{}", endpoint.group), Some(add));
+    }
+    assert!(
+        took < std::time::Duration::from_secs(2),
+        "{method} {} took {took:?}",
+        uri.chars().take(200).collect::<String>()
+    );
+    assert!(
+        matches!(status, 200 | 204 | 400 | 404 | 413),
+        "{method} answered {status}: {answer}"
+    );
+    if status >= 400 {
+        let detail = answer
+            .get("detail")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        assert!(
+            !detail.trim().is_empty(),
+            "an error without a detail: {answer}"
+        );
+        if status == 400 {
+            assert!(
+                answer.get("scimType").is_some(),
+                "a 400 without scimType: {answer}"
+            );
+        }
+    }
+}
+
+const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+fn patch(path: &str, op: &str, value: Option<&str>) -> Value {
+    let mut operation = serde_json::json!({"op": op, "path": path});
+    if let Some(value) = value {
+        operation["value"] = Value::from(value);
+    }
+    serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [operation]})
+}
+
+/// Every byte but the unreserved ones as `%XX`.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// One reference endpoint for every input (in process, no socket), holding a user with
+/// emails and a group with a member (put back after each input that may remove it).
+struct FilterEndpoint {
+    runtime: tokio::runtime::Runtime,
+    app: axum::Router,
+    user: String,
+    group: String,
+}
+
+impl FilterEndpoint {
+    fn shared() -> &'static FilterEndpoint {
+        static ENDPOINT: std::sync::OnceLock<FilterEndpoint> = std::sync::OnceLock::new();
+        ENDPOINT.get_or_init(|| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let config = scimreplay::reference::ServerConfig {
+                public_url: Some("http://scim.test".into()),
+                ..scimreplay::reference::ServerConfig::new("")
+            };
+            let mut endpoint = FilterEndpoint {
+                runtime,
+                app: scimreplay::reference::router(config),
+                user: String::new(),
+                group: String::new(),
+            };
+            let users = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": "alice@example.com", "active": true, "externalId": "a-1",
+                "emails": [{"value": "a@example.com", "type": "work", "primary": true},
+                           {"value": "b@example.com", "type": "home"}]});
+            let (_, user) = endpoint.call("POST", "/Users", Some(users));
+            endpoint.user = user["id"].as_str().unwrap_or("missing").to_string();
+            let group = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": "sales", "members": [{"value": endpoint.user.clone()}]});
+            let (_, group) = endpoint.call("POST", "/Groups", Some(group));
+            endpoint.group = group["id"].as_str().unwrap_or("missing").to_string();
+            endpoint
+        })
+    }
+
+    /// Sends one request; the status and the JSON answer (`null` when there is none).
+    fn call(&self, method: &str, uri: &str, body: Option<Value>) -> (u16, Value) {
+        use tower::ServiceExt;
+        let mut request = axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "scim.test");
+        if body.is_some() {
+            request = request.header("content-type", "application/scim+json");
+        }
+        let body = body.map_or_else(axum::body::Body::empty, |b| {
+            axum::body::Body::from(b.to_string())
+        });
+        let Ok(request) = request.body(body) else {
+            // Not a request the HTTP layer would have let through.
+            return (
+                400,
+                serde_json::json!({"detail": "unsendable", "scimType": "invalidFilter"}),
+            );
+        };
+        self.runtime.block_on(async {
+            let response = match self.app.clone().oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            let status = response.status().as_u16();
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap_or_default();
+            (
+                status,
+                serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            )
+        })
+    }
 }
 
 /// The normalizer turns any exchange into a transcript, the same one every time.

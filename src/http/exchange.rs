@@ -4,6 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
+
+/// Bodies up to this size keep their parsed JSON once the step is judged; a larger one keeps
+/// only its text (at most the body cap) and is parsed again by the few readers that need it.
+/// Parsed JSON costs tens of times the text (`[{},…]` of 8 MiB is over 200 MiB), so a run
+/// that kept it for every step of a hostile endpoint would grow without bound.
+pub const JSON_KEPT_UP_TO: usize = 256 * 1024;
 
 /// The placeholder that stands for the bearer token in every recorded request.
 pub const REDACTED: &str = "[redacted]";
@@ -30,7 +37,9 @@ pub struct ReceivedResponse {
     pub headers: Vec<(String, String)>,
     /// Body text (invalid UTF-8 replaced; cut at the body cap).
     pub body: String,
-    /// The body parsed as JSON, when it is JSON.
+    /// The body parsed as JSON, when it is JSON. Once the step is judged, only bodies up to
+    /// [`JSON_KEPT_UP_TO`] bytes keep it (see [`ReceivedResponse::compact`]); read it through
+    /// [`ReceivedResponse::json_value`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub json: Option<Value>,
     /// Why the body is not usable JSON, when it is not empty and not JSON.
@@ -50,6 +59,27 @@ impl ReceivedResponse {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON: the value kept, or the body parsed again when [`compact`](Self::compact)
+    /// dropped it. `None` when the body is empty, not JSON, or cut.
+    pub fn json_value(&self) -> Option<Cow<'_, Value>> {
+        if let Some(json) = &self.json {
+            return Some(Cow::Borrowed(json));
+        }
+        if self.body_problem.is_some() || self.truncated || self.body.len() <= JSON_KEPT_UP_TO {
+            // Not JSON (the problem says why), or small enough that it would still be kept.
+            return None;
+        }
+        serde_json::from_str(&self.body).ok().map(Cow::Owned)
+    }
+
+    /// Drops the parsed JSON of a body larger than [`JSON_KEPT_UP_TO`]; the text stays, so
+    /// reports show the same body and [`json_value`](Self::json_value) still finds it.
+    pub fn compact(&mut self) {
+        if self.body.len() > JSON_KEPT_UP_TO {
+            self.json = None;
+        }
     }
 }
 
@@ -114,4 +144,42 @@ pub struct Exchange {
     /// ran out), when it was not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_stopped: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(body: String) -> ReceivedResponse {
+        ReceivedResponse {
+            status: 400,
+            headers: Vec::new(),
+            json: serde_json::from_str(&body).ok(),
+            body,
+            body_problem: None,
+            truncated: false,
+            elapsed_ms: 1,
+        }
+    }
+
+    #[test]
+    fn a_large_body_keeps_its_text_and_is_parsed_again_on_demand() {
+        let padding = "x".repeat(JSON_KEPT_UP_TO);
+        let mut large = response(format!(r#"{{"detail": "no", "pad": "{padding}"}}"#));
+        let parsed = large.json.clone().expect("JSON");
+        large.compact();
+        assert!(large.json.is_none(), "the parsed body is dropped");
+        assert!(large.body.contains(&padding), "the text stays");
+        assert_eq!(large.json_value().as_deref(), Some(&parsed));
+
+        let mut small = response(r#"{"detail": "no"}"#.to_string());
+        small.compact();
+        assert!(matches!(small.json_value(), Some(Cow::Borrowed(_))));
+
+        // A body that is not JSON stays without one, whatever its size.
+        let mut html = response(format!("<html>{padding}</html>"));
+        html.body_problem = Some("the body is HTML, not JSON".into());
+        html.compact();
+        assert!(html.json_value().is_none());
+    }
 }

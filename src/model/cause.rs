@@ -139,7 +139,8 @@ fn key(exchange: Option<&Exchange>, check: Option<&CheckOutcome>) -> String {
     let Some(response) = &exchange.response else {
         return format!("{method} → {}", answered_shape(exchange));
     };
-    let json = response.json.as_ref();
+    let parsed = response.json_value();
+    let json = parsed.as_deref();
     let scim_type = json
         .and_then(|j| j.get("scimType"))
         .and_then(Value::as_str)
@@ -296,7 +297,8 @@ pub fn answered_shape(exchange: &Exchange) -> String {
         };
     };
     let mut out = response.status.to_string();
-    let json = response.json.as_ref();
+    let parsed = response.json_value();
+    let json = parsed.as_deref();
     if let Some(scim_type) = json.and_then(|j| j.get("scimType")).and_then(Value::as_str) {
         out.push(' ');
         out.push_str(&normalize_detail(scim_type));

@@ -157,15 +157,36 @@ pub(crate) struct Names {
     ids: Numbering,
     uuids: Numbering,
     frozen: bool,
+    /// Read as the nodes of a body are visited, so a signal cuts a long rendering short.
+    watch: crate::stop::Watch,
 }
 
 impl Names {
+    /// Numbering that nothing stops (the unit tests').
+    #[cfg(test)]
     pub(crate) fn new() -> Names {
+        Names::watching(crate::stop::Stop::never())
+    }
+
+    /// Numbering for a rendering that `stop` may cut short.
+    pub(crate) fn watching(stop: crate::stop::Stop) -> Names {
         Names {
             ids: Numbering::new("id"),
             uuids: Numbering::new("uuid"),
             frozen: false,
+            watch: crate::stop::Watch::new(stop),
         }
+    }
+
+    /// Called once per visited node: true once the rendering should stop (what it produced
+    /// is then thrown away, so the remaining nodes are skipped, not rendered).
+    pub(crate) fn halted(&mut self) -> bool {
+        self.watch.halted()
+    }
+
+    /// Reads the stop flag now.
+    pub(crate) fn check(&mut self) -> Result<(), crate::stop::Stopped> {
+        self.watch.check()
     }
 
     /// Runs `f` with numbering frozen: known values keep their numbers, new ones are `?`.

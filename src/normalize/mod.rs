@@ -24,6 +24,7 @@ pub(crate) use ids::percent_decode;
 pub use redact::Redactions;
 
 use crate::http::exchange::Exchange;
+use crate::stop::{Stop, Stopped};
 use regex::{Regex, RegexBuilder};
 use thiserror::Error;
 
@@ -110,7 +111,18 @@ impl Normalizer {
 
     /// The normalized transcript of `steps` (step id and exchange, in order).
     pub fn transcript(&self, scenario: &str, steps: &[(&str, &Exchange)]) -> String {
-        transcript::render(self, scenario, steps)
+        transcript::render(self, scenario, steps, Stop::never()).unwrap_or_default()
+    }
+
+    /// [`transcript`](Self::transcript), unless `stop` is raised first: a run that is
+    /// interrupted while a pathological body is normalized stops within a few thousand nodes.
+    pub fn transcript_until(
+        &self,
+        scenario: &str,
+        steps: &[(&str, &Exchange)],
+        stop: Stop,
+    ) -> Result<String, Stopped> {
+        transcript::render(self, scenario, steps, stop)
     }
 }
 

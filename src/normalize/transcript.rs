@@ -8,6 +8,7 @@ use super::ids::{Learned, Names};
 use super::text::{Rules, Slot};
 use super::value::normalize;
 use crate::http::exchange::{Exchange, FaultKind, ReceivedResponse};
+use crate::stop::{Stop, Stopped};
 use serde_json::Value;
 
 /// Response headers that carry SCIM behaviour; everything else (dates, servers, cookies,
@@ -39,8 +40,8 @@ impl<'a> Prepared<'a> {
             .as_deref()
             .and_then(|b| serde_json::from_str::<Value>(b).ok());
         let mut response_json = exchange.response.as_ref().and_then(|r| {
-            r.json
-                .clone()
+            r.json_value()
+                .map(std::borrow::Cow::into_owned)
                 .or_else(|| serde_json::from_str::<Value>(&r.body).ok())
         });
         for body in [&mut request_json, &mut response_json]
@@ -58,12 +59,20 @@ impl<'a> Prepared<'a> {
     }
 }
 
-/// The whole transcript of one scenario.
-pub(crate) fn render(n: &Normalizer, scenario: &str, steps: &[(&str, &Exchange)]) -> String {
-    let prepared: Vec<Prepared> = steps
-        .iter()
-        .map(|(id, exchange)| Prepared::new(n, id, exchange))
-        .collect();
+/// The whole transcript of one scenario, or `Stopped` when `stop` was raised before it was
+/// done (checked between steps and every few thousand nodes of a body).
+pub(crate) fn render(
+    n: &Normalizer,
+    scenario: &str,
+    steps: &[(&str, &Exchange)],
+    stop: Stop,
+) -> Result<String, Stopped> {
+    let mut names = Names::watching(stop);
+    let mut prepared: Vec<Prepared> = Vec::with_capacity(steps.len());
+    for (id, exchange) in steps {
+        names.check()?;
+        prepared.push(Prepared::new(n, id, exchange));
+    }
     let mut learned = Learned::default();
     for p in &prepared {
         if let Some(response) = &p.exchange.response {
@@ -74,18 +83,20 @@ pub(crate) fn render(n: &Normalizer, scenario: &str, steps: &[(&str, &Exchange)]
             );
         }
     }
+    names.check()?;
     let rules = Rules::new(n, learned.ids());
-    let mut names = Names::new();
     let mut out = n.header(scenario);
     for (i, p) in prepared.iter().enumerate() {
         if i > 0 {
             out.push('\n');
         }
         step(&rules, p, &mut names, &mut out);
+        // A body cut short by the stop rendered as nulls: the text is thrown away.
+        names.check()?;
     }
     // JSON strings are escaped by serde_json already; header values, text bodies and what
     // serde_json leaves alone (DEL, C1 controls, bidi overrides) are made visible here.
-    crate::escape::text(&out).into_owned()
+    Ok(crate::escape::text(&out).into_owned())
 }
 
 fn step(rules: &Rules, p: &Prepared, names: &mut Names, out: &mut String) {

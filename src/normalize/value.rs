@@ -64,6 +64,9 @@ fn emit(
     parent: Option<&str>,
     names: &mut Names,
 ) -> Value {
+    if names.halted() {
+        return Value::Null;
+    }
     let slot = Slot::Json { key, parent };
     let child = |i: usize| match layout {
         Some(Layout::Children(children)) => children.get(i),
@@ -117,6 +120,9 @@ fn preview(
     parent: Option<&str>,
     names: &mut Names,
 ) -> (Value, Layout) {
+    if names.halted() {
+        return (Value::Null, Layout::Leaf);
+    }
     let slot = Slot::Json { key, parent };
     match value {
         Value::String(s) => (Value::String(rules.string(s, slot, names)), Layout::Leaf),

@@ -178,7 +178,8 @@ fn push_response(
     if response.body.is_empty() {
         let _ = writeln!(out, "{INNER}{}", styles.dim("(empty body)"));
     } else {
-        push_body(out, &response.body, response.json.as_ref(), &notes, bodies);
+        let json = response.json_value();
+        push_body(out, &response.body, json.as_deref(), &notes, bodies);
     }
 }
 

@@ -7,7 +7,8 @@ use tokio::sync::Notify;
 /// Shared interrupt state: how many stop signals arrived.
 #[derive(Debug, Default)]
 pub struct Interrupt {
-    signals: AtomicUsize,
+    /// Shared with the [`Stop`](crate::stop::Stop) flags of normalization and diffs.
+    signals: Arc<AtomicUsize>,
     notify: Notify,
 }
 
@@ -20,6 +21,11 @@ impl Interrupt {
     pub fn raise(&self) {
         self.signals.fetch_add(1, Ordering::SeqCst);
         self.notify.notify_waiters();
+    }
+
+    /// A flag for synchronous work (normalization, diffs) that stops at the first signal.
+    pub fn stop(&self) -> crate::stop::Stop {
+        crate::stop::Stop::on(Arc::clone(&self.signals))
     }
 
     /// The run should stop sending scenario steps.

@@ -415,12 +415,15 @@ impl Reporting {
     /// Sends the final report, waits for the reporters, and returns the report or the first
     /// reporter error.
     async fn finish(self, report: RunReport) -> Result<RunReport, HarnessError> {
-        self.send(RunEvent::RunFinished(Arc::new(report.clone())));
+        // Shared with the reporters, not copied: a report holds every body of the run.
+        let report = Arc::new(report);
+        self.send(RunEvent::RunFinished(Arc::clone(&report)));
         drop(self.events);
         if let Ok(Some(e)) = self.task.await {
             return Err(e.into());
         }
-        Ok(report)
+        // The reporter task has ended, and its events with it: the report is ours alone.
+        Ok(Arc::try_unwrap(report).unwrap_or_else(|shared| (*shared).clone()))
     }
 }
 

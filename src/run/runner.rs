@@ -247,8 +247,10 @@ struct ScenarioRun<'a> {
     created: Vec<String>,
     /// Creates the ledger could not record (no usable id, no answer), found by no lookup.
     unrecorded: Vec<LeftBehind>,
-    /// The JSON answers of the steps so far, by step id (for `same_as`).
+    /// The JSON answers of the steps so far that a `same_as` names, by step id.
     answers: std::collections::HashMap<String, serde_json::Value>,
+    /// The steps some `same_as` of this scenario compares with: only their answers are kept.
+    compared: std::collections::HashSet<String>,
     /// The last write with the run's token and what it got back.
     last_write: Option<super::follow::LastWrite>,
     /// True right after a setup create fell back: its read-back runs in fallback form too.
@@ -282,6 +284,7 @@ impl<'a> ScenarioRun<'a> {
             created: Vec::new(),
             unrecorded: Vec::new(),
             answers: std::collections::HashMap::new(),
+            compared: compared_steps(scenario),
             last_write: None,
             fell_back: false,
         }
@@ -360,14 +363,21 @@ impl<'a> ScenarioRun<'a> {
             // The fault already explains why nothing could be captured.
             missing.clear();
         }
-        if let Some(body) = exchange.response.as_ref().and_then(|r| r.json.clone()) {
-            self.answers.insert(step.id.clone(), body);
+        if self.compared.contains(&step.id) {
+            if let Some(body) = exchange.response.as_ref().and_then(|r| r.json.clone()) {
+                self.answers.insert(step.id.clone(), body);
+            }
         }
         let write = super::follow::LastWrite::of(method, auth, &exchange);
         let mut result = judged(step, &expect, exchange, self.shared.strict, missing);
         super::follow::after_refused_write(&mut result, self.last_write.as_ref());
         if write.is_some() {
             self.last_write = write;
+        }
+        // Judged: what the reports need is the body text; a large parsed body goes now, not
+        // at the end of the run.
+        if let Some(response) = result.exchange.as_mut().and_then(|e| e.response.as_mut()) {
+            response.compact();
         }
         result
     }
@@ -453,14 +463,26 @@ impl<'a> ScenarioRun<'a> {
             .normalizer
             .clone()
             .with_generated(self.ctx.generated_ids().iter().cloned());
-        let (result, problem) = super::snapshots::compare(
-            &snaps.plan,
-            &snaps.store,
-            kind,
-            self.scenario,
-            steps,
-            &normalizer,
-        );
+        let stop = self.shared.interrupt.stop();
+        let mut compare = || {
+            super::snapshots::compare(
+                &snaps.plan,
+                &snaps.store,
+                kind,
+                self.scenario,
+                steps,
+                &normalizer,
+                &stop,
+            )
+        };
+        // Normalizing and diffing a large body is seconds of CPU: off the async workers, so
+        // the signal listener (and the other scenarios' requests) keep running meanwhile.
+        let (result, problem) = match tokio::runtime::Handle::try_current() {
+            Ok(rt) if rt.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+                tokio::task::block_in_place(compare)
+            }
+            _ => compare(),
+        };
         if let Some(problem) = problem {
             let _ = self.events.send(RunEvent::Notice(problem));
         }
@@ -480,6 +502,21 @@ impl<'a> ScenarioRun<'a> {
         report.left_behind.append(&mut self.unrecorded);
         report
     }
+}
+
+/// The ids of the steps whose answers a `same_as` assertion of the scenario compares with.
+fn compared_steps(scenario: &Scenario) -> std::collections::HashSet<String> {
+    let steps = scenario
+        .steps
+        .iter()
+        .flat_map(|s| std::iter::once(s).chain(s.fallback.as_deref()));
+    steps
+        .flat_map(|s| &s.expect.json)
+        .filter_map(|a| match &a.predicate {
+            crate::scenario::model::Predicate::SameAs { step, .. } => Some(step.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// True when a setup create was refused in a way a smaller body can get past: a 4xx answer

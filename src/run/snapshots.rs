@@ -6,6 +6,7 @@ use crate::model::{SnapshotResult, SnapshotState, StepResult, StepStatus};
 use crate::normalize::Normalizer;
 use crate::scenario::model::Scenario;
 use crate::snapshot::{self, Policy, Store, UpdateMode};
+use crate::stop::Stop;
 
 /// What a transcript may become.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,7 +69,8 @@ impl Transcript {
 }
 
 /// Compares one scenario's transcript; returns the result and, on a store failure, why.
-/// What is written depends on the plan's mode and on what the transcript is.
+/// What is written depends on the plan's mode and on what the transcript is. A `stop` raised
+/// while the transcript is normalized or diffed ends the comparison: skipped, nothing written.
 pub fn compare(
     plan: &SnapshotPlan,
     store: &Store,
@@ -76,7 +78,13 @@ pub fn compare(
     scenario: &Scenario,
     steps: &mut [StepResult],
     normalizer: &Normalizer,
+    stop: &Stop,
 ) -> (SnapshotResult, Option<String>) {
+    let skipped = SnapshotResult {
+        state: SnapshotState::Skipped,
+        path: None,
+        pending: None,
+    };
     let snapshotted: Vec<(&str, &crate::http::exchange::Exchange)> = scenario
         .steps
         .iter()
@@ -84,9 +92,20 @@ pub fn compare(
         .filter(|(spec, _)| !spec.no_snapshot)
         .filter_map(|(_, result)| result.exchange.as_ref().map(|e| (result.id.as_str(), e)))
         .collect();
-    let transcript = normalizer.transcript(&scenario.name, &snapshotted);
+    let Ok(transcript) = normalizer.transcript_until(&scenario.name, &snapshotted, stop.clone())
+    else {
+        return (skipped, None);
+    };
     let policy = kind.policy(plan);
-    match snapshot::compare(store, &plan.baseline, &scenario.name, &transcript, policy) {
+    let compared = snapshot::compare_until(
+        store,
+        &plan.baseline,
+        &scenario.name,
+        &transcript,
+        policy,
+        stop,
+    );
+    match compared {
         Ok(comparison) => {
             if comparison.result.state == SnapshotState::Mismatch {
                 for (step_id, diff) in comparison.step_diffs() {
@@ -100,12 +119,9 @@ pub fn compare(
             }
             (comparison.result, None)
         }
+        Err(snapshot::SnapshotError::Stopped) => (skipped, None),
         Err(e) => (
-            SnapshotResult {
-                state: SnapshotState::Skipped,
-                path: None,
-                pending: None,
-            },
+            skipped,
             Some(format!("snapshot of `{}` not compared: {e}", scenario.name)),
         ),
     }

@@ -1,9 +1,10 @@
 //! Comparing a fresh transcript with the baseline, and what gets written as a result.
 
 use super::SnapshotError;
-use super::format::{Section, SectionDiff, canonical, section_diffs};
+use super::format::{Section, SectionDiff, canonical, section_diffs_until};
 use super::store::{self, Store, Stored};
 use crate::model::{SnapshotResult, SnapshotState};
+use crate::stop::Stop;
 use std::path::{Path, PathBuf};
 
 /// What a run may write to the snapshot directory.
@@ -67,6 +68,26 @@ pub fn compare(
     transcript: &str,
     policy: Policy,
 ) -> Result<Comparison, SnapshotError> {
+    compare_until(
+        store,
+        baseline,
+        scenario,
+        transcript,
+        policy,
+        &Stop::never(),
+    )
+}
+
+/// [`compare`], unless `stop` is raised while the diff is made: then nothing is written and
+/// the answer is [`SnapshotError::Stopped`].
+pub fn compare_until(
+    store: &Store,
+    baseline: &str,
+    scenario: &str,
+    transcript: &str,
+    policy: Policy,
+    stop: &Stop,
+) -> Result<Comparison, SnapshotError> {
     let files = Files {
         snap: store.snap_path(baseline, scenario)?,
         pending: store.pending_path(baseline, scenario)?,
@@ -77,7 +98,7 @@ pub fn compare(
             result: when_missing(&files, &text, policy)?,
             diffs: Vec::new(),
         }),
-        Some(stored) => when_stored(&files, &stored, &text, policy.mode),
+        Some(stored) => when_stored(&files, &stored, &text, policy.mode, stop),
     }
 }
 
@@ -120,8 +141,10 @@ fn when_stored(
     stored: &Stored,
     text: &str,
     mode: UpdateMode,
+    stop: &Stop,
 ) -> Result<Comparison, SnapshotError> {
-    let diffs = section_diffs(&stored.text, text);
+    let diffs =
+        section_diffs_until(&stored.text, text, stop).map_err(|_| SnapshotError::Stopped)?;
     let mut result = SnapshotResult {
         state: SnapshotState::Matched,
         path: Some(stored.source.display()),
@@ -263,6 +286,18 @@ mod tests {
         let c = compare(&store, "b", "s", &new, Policy::default()).unwrap();
         assert_eq!(c.result.state, SnapshotState::Mismatch);
         assert_eq!(files(&store), ["s.snap.new"]);
+    }
+
+    #[test]
+    fn a_stop_during_the_diff_writes_nothing() {
+        let tmp = TempDir::new("stopped");
+        let store = Store::new(&tmp.0);
+        compare(&store, "b", "s", OLD, Policy::default()).unwrap();
+        let stop = Stop::on(std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(1)));
+        let new = OLD.replace("< 200", "< 404");
+        let err = compare_until(&store, "b", "s", &new, Policy::default(), &stop).unwrap_err();
+        assert!(matches!(err, SnapshotError::Stopped), "{err}");
+        assert_eq!(files(&store), ["s.snap"]);
     }
 
     #[test]

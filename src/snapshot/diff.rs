@@ -1,18 +1,40 @@
 //! Unified diffs of transcripts, coloured through `Styles` (plain by default).
 
 use crate::report::styles::Styles;
+use crate::stop::{Stop, Stopped};
 use similar::{ChangeTag, DiffOp, TextDiff};
 use std::ops::Range;
+use std::time::Duration;
 
 /// Lines of unchanged context around each change.
 pub const CONTEXT: usize = 3;
 
+/// How long the search for the smallest diff may take before it settles for a larger one
+/// (still correct, less minimal): two texts of millions of lines that differ everywhere would
+/// otherwise keep a run, and a signal, waiting for minutes.
+pub const DIFF_TIME_LIMIT: Duration = Duration::from_secs(1);
+
 /// A unified diff of `old` → `new` (hunks only, no file header): `-` lines painted as
 /// removed, `+` lines as added, `@@` hunk headers dim. Empty when the texts are equal.
 pub fn render_diff(old: &str, new: &str, styles: Styles) -> String {
-    let diff = TextDiff::from_lines(old, new);
+    render_diff_until(old, new, styles, &Stop::never()).unwrap_or_default()
+}
+
+/// [`render_diff`], unless `stop` is raised first (read between hunks; the search itself
+/// ends within [`DIFF_TIME_LIMIT`]).
+pub fn render_diff_until(
+    old: &str,
+    new: &str,
+    styles: Styles,
+    stop: &Stop,
+) -> Result<String, Stopped> {
+    let diff = TextDiff::configure()
+        .timeout(DIFF_TIME_LIMIT)
+        .diff_lines(old, new);
+    stop.check()?;
     let mut out = String::new();
     for group in diff.grouped_ops(CONTEXT) {
+        stop.check()?;
         let (Some(first), Some(last)) = (group.first(), group.last()) else {
             continue;
         };
@@ -25,7 +47,7 @@ pub fn render_diff(old: &str, new: &str, styles: Styles) -> String {
             hunk_lines(&diff, op, styles, &mut out);
         }
     }
-    out
+    Ok(out)
 }
 
 fn hunk_lines<'a>(diff: &TextDiff<'a, 'a, 'a, str>, op: &DiffOp, styles: Styles, out: &mut String) {
@@ -79,6 +101,35 @@ mod tests {
         assert!(out.contains("\x1b[31m-< 201\x1b[0m\n"), "{out:?}");
         assert!(out.contains("\x1b[32m+< 200\x1b[0m\n"), "{out:?}");
         assert!(out.contains("\n ## create\n"), "{out:?}");
+    }
+
+    #[test]
+    fn a_raised_stop_ends_the_diff_and_a_huge_one_ends_in_time() {
+        let signals = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(1));
+        let stop = Stop::on(signals);
+        assert_eq!(
+            render_diff_until(OLD, "x\n", Styles::plain(), &stop),
+            Err(Stopped)
+        );
+        // Two texts of 200 000 lines that share few: the search gives up at its time limit
+        // with a diff that, though not minimal, is still one.
+        let old: String = (0..200_000)
+            .map(|i| format!("a{}\n", i * 7 % 1000))
+            .collect();
+        let new: String = (0..200_000)
+            .map(|i| format!("a{}\n", i * 13 % 997))
+            .collect();
+        let started = std::time::Instant::now();
+        let diff = render_diff(&old, &new, Styles::plain());
+        assert!(
+            started.elapsed() < DIFF_TIME_LIMIT * 20,
+            "{:?}",
+            started.elapsed()
+        );
+        let removed = diff.lines().filter(|l| l.starts_with('-')).count();
+        let added = diff.lines().filter(|l| l.starts_with('+')).count();
+        assert!(removed > 100_000 && removed <= 200_000, "{removed}");
+        assert!(added > 100_000 && added <= 200_000, "{added}");
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //!
 //! Comparison is section by section so the runner can mark exactly the steps that drifted.
 
-use super::diff::render_diff;
+use super::diff::render_diff_until;
 use crate::report::styles::Styles;
+use crate::stop::{Stop, Stopped};
 
 /// A transcript split into its header and its step sections.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -78,16 +79,27 @@ fn push_line(out: &mut String, line: &str) {
     out.push('\n');
 }
 
+/// How much of one section's diff a result keeps: a report shows the start of a change, the
+/// `.snap.new` holds the whole transcript.
+pub const MAX_DIFF_BYTES: usize = 256 * 1024;
+
 /// The sections that differ between `old` and `new`, header first, then steps in the new
 /// order, then steps only the old text has.
 pub fn section_diffs(old: &str, new: &str) -> Vec<SectionDiff> {
+    section_diffs_until(old, new, &Stop::never()).unwrap_or_default()
+}
+
+/// [`section_diffs`], unless `stop` is raised first.
+pub fn section_diffs_until(old: &str, new: &str, stop: &Stop) -> Result<Vec<SectionDiff>, Stopped> {
     let (o, n) = (split(old), split(new));
-    let plain = |a: &str, b: &str| render_diff(a, b, Styles::plain());
+    let plain = |a: &str, b: &str| -> Result<String, Stopped> {
+        render_diff_until(a, b, Styles::plain(), stop).map(bounded)
+    };
     let mut out = Vec::new();
     if o.header != n.header {
         out.push(SectionDiff {
             section: Section::Header,
-            diff: plain(&o.header, &n.header),
+            diff: plain(&o.header, &n.header)?,
         });
     }
     let find = |steps: &[(String, String)], id: &str| -> Option<String> {
@@ -98,7 +110,7 @@ pub fn section_diffs(old: &str, new: &str) -> Vec<SectionDiff> {
         if &before != text {
             out.push(SectionDiff {
                 section: Section::Step(id.clone()),
-                diff: plain(&before, text),
+                diff: plain(&before, text)?,
             });
         }
     }
@@ -106,17 +118,34 @@ pub fn section_diffs(old: &str, new: &str) -> Vec<SectionDiff> {
         if find(&n.steps, id).is_none() {
             out.push(SectionDiff {
                 section: Section::Step(id.clone()),
-                diff: plain(text, ""),
+                diff: plain(text, "")?,
             });
         }
     }
     if out.is_empty() && canonical(old) != canonical(new) {
         out.push(SectionDiff {
             section: Section::Order,
-            diff: plain(&canonical(old), &canonical(new)),
+            diff: plain(&canonical(old), &canonical(new))?,
         });
     }
-    out
+    Ok(out)
+}
+
+/// A diff cut after [`MAX_DIFF_BYTES`] at a line end, with a line saying so.
+fn bounded(diff: String) -> String {
+    if diff.len() <= MAX_DIFF_BYTES {
+        return diff;
+    }
+    // A newline byte is always a char boundary.
+    let cut = diff.as_bytes()[..MAX_DIFF_BYTES]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |at| at + 1);
+    let rest = diff[cut..].lines().count();
+    format!(
+        "{}… the diff goes on for {rest} more lines (the whole transcript is in the .snap.new)\n",
+        &diff[..cut]
+    )
 }
 
 #[cfg(test)]
@@ -142,6 +171,20 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn a_huge_section_diff_is_kept_bounded() {
+        let body: String = (0..100_000).map(|i| format!("< \"é{i}\",\n")).collect();
+        let new = format!("{OLD}\n## huge\n{body}");
+        let diffs = section_diffs(OLD, &new);
+        let diff = &diffs.last().unwrap().diff;
+        assert!(diff.len() <= MAX_DIFF_BYTES + 200, "{}", diff.len());
+        assert!(
+            diff.ends_with("(the whole transcript is in the .snap.new)\n"),
+            "{diff}"
+        );
+        assert!(diff.contains("+< \"é0\","));
     }
 
     #[test]

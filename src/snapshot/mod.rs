@@ -14,9 +14,12 @@ mod pending;
 mod review;
 mod store;
 
-pub use compare::{Comparison, Policy, UpdateMode, compare};
-pub use diff::{CONTEXT, render_diff};
-pub use format::{Section, SectionDiff, Sections, canonical, section_diffs, split};
+pub use compare::{Comparison, Policy, UpdateMode, compare, compare_until};
+pub use diff::{CONTEXT, DIFF_TIME_LIMIT, render_diff, render_diff_until};
+pub use format::{
+    MAX_DIFF_BYTES, Section, SectionDiff, Sections, canonical, section_diffs, section_diffs_until,
+    split,
+};
 pub use pending::{Action, Filter, Pending, Settled, accept, pending, reject};
 pub use review::{ReviewOutcome, review};
 pub use store::{SNAP, SNAP_NEW, Source, Store, Stored, valid_name};
@@ -65,4 +68,6 @@ pub enum SnapshotError {
     NotATerminal,
     #[error("failed to talk to the terminal: {0}")]
     Terminal(#[source] std::io::Error),
+    #[error("stopped by a signal before the comparison was done")]
+    Stopped,
 }

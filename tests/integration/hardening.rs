@@ -148,6 +148,57 @@ async fn an_invalid_baseline_name_is_invalid_input() {
     }
 }
 
+#[tokio::test]
+async fn record_and_import_refuse_an_invalid_baseline_name_before_any_work() {
+    let dir = TempDir::new("baseline-record");
+    let out = dir.path().join("out.json");
+    let snaps = dir.path().join("snaps");
+    let har = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/import/provisioning.har");
+    for bad in ["../..", "a/b", ".hidden", "x\u{1b}[2J"] {
+        let common = [
+            "--out",
+            out.to_str().unwrap(),
+            "--snapshot-dir",
+            snaps.to_str().unwrap(),
+            "--baseline",
+            bad,
+        ];
+        // A recorder that started would listen until stopped: the check must come first.
+        let record = [
+            &[
+                "record",
+                "--upstream",
+                "http://127.0.0.1:9/scim",
+                "--listen",
+                "127.0.0.1:0",
+            ][..],
+            &common[..],
+        ]
+        .concat();
+        let import = [&["import", "har", har.to_str().unwrap()][..], &common[..]].concat();
+        for args in [record, import] {
+            let run = tokio::time::timeout(std::time::Duration::from_secs(20), cli(&args))
+                .await
+                .unwrap_or_else(|_| panic!("{args:?} did not stop at the bad baseline"));
+            assert_eq!(
+                run.outcome,
+                Outcome::InvalidInput,
+                "{args:?}: {}",
+                run.stdout
+            );
+            assert!(
+                run.stderr.contains("invalid --baseline `"),
+                "{args:?}: {}",
+                run.stderr
+            );
+            assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
+        }
+        assert!(!out.exists(), "nothing is written for {bad:?}");
+        assert!(!snaps.exists(), "no baseline folder for {bad:?}");
+    }
+}
+
 /// A token with characters that every encoding changes: `/`, `+`, `=` and non-ASCII.
 const ODD_TOKEN: &str = "tok/en+Sé=crét-5f1d2c9a";
 
@@ -369,4 +420,136 @@ async fn control_characters_from_an_endpoint_reach_no_reader_raw() {
         "shown as an escape: {}",
         run.stdout
     );
+}
+
+/// The `file::test_name` references in a document's tables.
+fn test_references(doc: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for cell in doc.split('`').skip(1).step_by(2) {
+        let Some((file, name)) = cell.rsplit_once("::") else {
+            continue;
+        };
+        if file.ends_with(".rs") && (file.starts_with("src/") || file.starts_with("tests/")) {
+            found.push((file.to_string(), name.to_string()));
+        }
+    }
+    found
+}
+
+/// True when `source` defines `fn name(` right under a `#[test]` or `#[tokio::test…]`.
+fn defines_test(source: &str, name: &str) -> bool {
+    let lines: Vec<&str> = source.lines().collect();
+    lines.iter().enumerate().any(|(i, line)| {
+        let line = line.trim_start();
+        let defined = [format!("fn {name}("), format!("async fn {name}(")]
+            .iter()
+            .any(|d| line.starts_with(d.as_str()));
+        defined
+            && lines[i.saturating_sub(3)..i]
+                .iter()
+                .any(|l| l.trim_start().starts_with("#[test]") || l.contains("#[tokio::test"))
+    })
+}
+
+#[test]
+fn the_hardening_table_names_tests_that_exist() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/hardening.md")).unwrap();
+    let references = test_references(&doc);
+    let mut missing = Vec::new();
+    for (file, name) in &references {
+        let source = std::fs::read_to_string(root.join(file)).unwrap_or_default();
+        if !defines_test(&source, name) {
+            missing.push(format!("{file}::{name}"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/hardening.md names no such tests: {missing:?}"
+    );
+    // Every item of the issue has a row with at least one test in it.
+    for item in 1..=18 {
+        let row = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| {item} |")))
+            .unwrap_or_else(|| panic!("no row for item {item}"));
+        assert!(
+            !test_references(row).is_empty(),
+            "item {item} names no test"
+        );
+    }
+    // The check itself tells a test from something that is not one.
+    assert!(defines_test("#[test]\nfn a() {}\n", "a"));
+    assert!(!defines_test("fn a() {}\n", "a"));
+    assert!(!defines_test("#[test]\nfn ab() {}\n", "a"));
+}
+
+/// Every `.rs` file under `dir`, as (path relative to the crate, text).
+fn sources(dir: &str) -> Vec<(String, String)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out: Vec<(String, String)> = crate::support::files_under(&root.join(dir))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let shown = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            (shown, text)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn one_implementation_of_each_shared_helper() {
+    let mut files = sources("src");
+    files.extend(sources("tests"));
+    // This file names every pattern it looks for.
+    files.retain(|(path, _)| path != "tests/integration/hardening.rs");
+    assert!(files.len() > 100);
+    let holding = |what: &dyn Fn(&str) -> bool| -> Vec<String> {
+        files
+            .iter()
+            .filter(|(_, text)| text.lines().any(what))
+            .map(|(path, _)| path.clone())
+            .collect()
+    };
+    // Atomic writes: a temp file persisted over the target, in one place.
+    assert_eq!(
+        holding(&|l| l.contains(".persist(") && !l.trim_start().starts_with("//")),
+        ["src/atomic_file.rs"]
+    );
+    // Dates: the days ↔ civil date conversion is written once.
+    assert_eq!(
+        holding(&|l| l.contains("fn civil_from_days") || l.contains("fn days_from_civil")),
+        ["src/civil.rs"]
+    );
+    assert_eq!(
+        holding(&|l| l.contains("146_097") || l.contains("146097")),
+        ["src/civil.rs"]
+    );
+    // Edit distance: strsim's, never a hand-written one.
+    let hand_written = holding(&|l| {
+        [
+            "fn levenshtein",
+            "fn edit_distance",
+            "fn osa_distance",
+            "fn damerau",
+        ]
+        .iter()
+        .any(|f| l.contains(f))
+    });
+    assert!(hand_written.is_empty(), "{hand_written:?}");
+    // Scratch folders come from tempfile, not from the temp dir joined with a made-up name.
+    let hand_made = holding(&|l| {
+        l.contains("temp_dir()") && (l.contains("format!") || l.contains("create_dir"))
+    });
+    assert!(hand_made.is_empty(), "{hand_made:?}");
+    // Cleanup and the sweep delete through one function: no DELETE is built in the CLI.
+    let deletes = holding(&|l| l.contains("Method::Delete"));
+    assert!(
+        deletes.iter().all(|p| !p.starts_with("src/cli/")),
+        "{deletes:?}"
+    );
+    assert!(deletes.contains(&"src/run/cleanup.rs".to_string()));
 }

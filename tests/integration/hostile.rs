@@ -261,3 +261,122 @@ fn the_normalizer_stays_fast_on_deep_and_wide_shapes() {
         started.elapsed()
     );
 }
+
+/// Fragments of the filter grammar (RFC 7644 §3.4.2.2) and of what breaks parsers.
+const FILTER_TOKENS: &[&str] = &[
+    " and ",
+    " or ",
+    "not ",
+    "(",
+    ")",
+    "[",
+    "]",
+    " eq ",
+    " ne ",
+    " co ",
+    " sw ",
+    " ew ",
+    " gt ",
+    " ge ",
+    " lt ",
+    " le ",
+    " pr",
+    "\"",
+    "\\\"",
+    "\\",
+    ".",
+    ":",
+    "urn:ietf:params:scim:schemas:core:2.0:User:",
+    "emails",
+    "members",
+    "value",
+    "type",
+    "true",
+    "false",
+    "null",
+    "1e999",
+    "-0",
+    "\u{0}",
+    "é",
+    "😀",
+    "\t",
+    "\n",
+    "$ref",
+    "meta.lastModified",
+    "\"2026-01-01T00:00:00Z\"",
+];
+
+/// Filters as Entra and RFC 7644 write them, and the pathological shapes issue 10 names: a
+/// flat chain of thousands of terms, deep parentheses, nested value paths, one huge string.
+fn filter_seeds() -> Vec<String> {
+    let mut seeds: Vec<String> = [
+        "userName eq \"alice@example.com\"",
+        "externalId eq \"a-1\"",
+        "displayName eq \"sales\"",
+        "emails[type eq \"work\"].value eq \"a@example.com\"",
+        "emails[type eq \"work\" and primary eq true]",
+        "type eq \"work\"",
+        "value eq \"x\" or value sw \"a\"",
+        "not (active eq false) and (userName co \"ali\" or title pr)",
+        "meta.lastModified gt \"2026-01-01T00:00:00Z\"",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq \"7\"",
+        "externalId eq jyoung",
+        "members[value eq \"x\"]",
+    ]
+    .map(str::to_string)
+    .to_vec();
+    let chain = |op: &str, n: usize| {
+        (0..n)
+            .map(|i| format!("value eq \"v{i}\""))
+            .collect::<Vec<_>>()
+            .join(op)
+    };
+    seeds.push(chain(" and ", 1_200));
+    seeds.push(chain(" or ", 30_000));
+    seeds.push(format!(
+        "{}userName pr{}",
+        "(".repeat(5_000),
+        ")".repeat(5_000)
+    ));
+    seeds.push(format!(
+        "{}active pr{}",
+        "not (".repeat(2_000),
+        ")".repeat(2_000)
+    ));
+    seeds.push(format!(
+        "{}value eq \"x\"{}",
+        "emails[".repeat(500),
+        "]".repeat(500)
+    ));
+    seeds.push(format!("userName eq \"{}\"", "x".repeat(20_000)));
+    seeds
+}
+
+#[test]
+fn filters_and_value_paths_survive_mutation_in_bounded_time() {
+    let seeds = filter_seeds();
+    let started = std::time::Instant::now();
+    for (i, seed) in seeds.iter().enumerate() {
+        for how in 0..5u8 {
+            invariants::filter(&[&[how.wrapping_add(i as u8)][..], seed.as_bytes()].concat());
+        }
+    }
+    let mut rng = Rng(0x5eed_0005);
+    for _ in 0..3000 {
+        let seed = rng.pick(&seeds[..12]).as_bytes();
+        let mut input = mutate_bytes(&mut rng, seed);
+        for _ in 0..=rng.below(3) {
+            let at = rng.below(input.len() + 1);
+            let token = rng.pick(FILTER_TOKENS).as_bytes();
+            input.splice(at..at, token.iter().copied());
+        }
+        input.insert(0, rng.below(5) as u8);
+        invariants::filter(&input);
+    }
+    // The whole loop is a few milliseconds of parsing per input, even for the long seeds.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}

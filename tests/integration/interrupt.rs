@@ -478,3 +478,98 @@ async fn one_signal_stops_the_cleanup_command_and_keeps_the_ledger() {
     assert_eq!(saved.outstanding, ["/Users/u-2", "/Users/u-1"]);
     assert!(!saved.closed);
 }
+
+/// A ListResponse of opaque ids and unordered emails, about 8 MB: parsed in a moment, but
+/// its normalization (ids learned, every `emails` array sorted) takes seconds in a debug
+/// build, and the scenario below reads it [`HUGE_READS`] times.
+fn slow_to_normalize() -> Value {
+    let resources: Vec<Value> = (0..100_000)
+        .map(|i| {
+            json!({"id": format!("opaque-id-{i:08}"), "userName": format!("u{i}"),
+                   "emails": [{"value": format!("{i}@b")}, {"value": format!("{i}@a")}]})
+        })
+        .collect();
+    json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+           "totalResults": resources.len(), "Resources": resources})
+}
+
+/// How many times the scenario reads the slow list.
+const HUGE_READS: usize = 16;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_during_normalization_stops_the_run_promptly() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "u-1"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(slow_to_normalize()))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    let dir = TempDir::new("interrupt-normalize");
+    let mut steps = vec![
+        json!({"id": "create", "request": {"method": "POST", "path": "/Users",
+        "body": {"userName": "{{run.prefix}}alice@example.com"}},
+        "expect": {"status": 201}, "capture": {"id": "/id"}}),
+    ];
+    steps.extend((0..HUGE_READS).map(|i| {
+        json!({"id": format!("list-{i}"), "request": {"method": "GET", "path": "/Users"},
+               "expect": {"status": 200}})
+    }));
+    let scenario = json!({"name": "huge-list", "summary": "a create, then huge lists",
+        "dialect": "any", "steps": steps});
+    let file = dir.write("huge.json", &scenario.to_string());
+    let state = dir.path().join("state");
+    let snapshots = dir.path().join("snapshots");
+    let mut run = Spawned::start(&[
+        "run",
+        "--target",
+        &server.uri(),
+        "--no-builtin",
+        "--scenarios",
+        file.to_str().unwrap(),
+        "--no-preflight",
+        "--snapshot-dir",
+        snapshots.to_str().unwrap(),
+        "--state-dir",
+        state.to_str().unwrap(),
+    ]);
+    let started = Instant::now();
+    while requests(&server, "GET").await < HUGE_READS {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the lists were not read"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // The last answer is read, parsed and judged in well under this; the transcript (several
+    // seconds of work before the fix) is then being normalized.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(requests(&server, "DELETE").await, 0, "still normalizing");
+    let signalled = Instant::now();
+    run.signal("INT");
+    let (code, stdout) = run.exit(Duration::from_secs(30));
+    let took = signalled.elapsed();
+    assert_eq!(code, 4, "{stdout}");
+    assert!(
+        took < Duration::from_secs(3),
+        "the run went on for {took:?} after the signal:\n{stdout}"
+    );
+    assert!(stdout.contains("cleanup: deleted 1 object"), "{stdout}");
+    assert_eq!(requests(&server, "DELETE").await, 1);
+    let saved = scimreplay::run::ledger::read(&ledger_files(&state)[0]).unwrap();
+    assert!(saved.outstanding.is_empty() && saved.closed);
+    // An interrupted transcript is never written as a baseline.
+    assert!(
+        crate::support::files_under(&snapshots)
+            .iter()
+            .all(|f| !f.to_string_lossy().ends_with(".snap")),
+        "{:?}",
+        crate::support::files_under(&snapshots)
+    );
+}

@@ -21,6 +21,7 @@ mod interrupt;
 mod leftovers;
 mod load;
 mod mappings;
+mod memory;
 mod oauth;
 mod oauth_commands;
 mod packaging;
