@@ -505,8 +505,8 @@ async fn doubling_endpoint() -> wiremock::MockServer {
     let objects: Objects = Arc::default();
     let mock = MockServer::start().await;
     let collection = |r: &Request| {
-        let segments = r.url.path_segments().into_iter().flatten();
-        let named = segments.filter(|s| *s == "Users" || *s == "Groups").last();
+        let mut segments = r.url.path_segments().into_iter().flatten();
+        let named = segments.rfind(|s| *s == "Users" || *s == "Groups");
         named.unwrap_or_default().to_string()
     };
     let list = |found: Vec<Value>| {
