@@ -1,7 +1,8 @@
 //! Measures the reference endpoint at scale: 100 000 users, 1 000 groups and 100 000
 //! memberships, driven in-process through the router. Prints the median latency of the
 //! requests Entra sends (lookups, member changes, list pages) at 1 % of the size and at
-//! full size, so a slowdown with size shows as a ratio.
+//! full size, so a slowdown with size shows as a ratio. Deletes remove users made for the
+//! purpose (each in one group), so the measured world stays as filled.
 //!
 //! `cargo run --release --example reference_scale` (figures: docs/performance.md).
 
@@ -106,9 +107,31 @@ fn patch(op: &str, user: &str) -> Option<Value> {
     )
 }
 
-async fn measure(app: &Router, world: &World) -> Vec<(&'static str, Duration)> {
+/// Creates `n` users named after `tag`, each added to one group, to be deleted (timed).
+async fn doomed(app: &Router, world: &World, tag: &str, n: usize) -> Vec<String> {
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let body = json!({"userName": format!("{tag}{i}@example.com"), "active": true});
+        let (_, created) = call(app, Method::POST, "/scim/v2/Users", Some(body)).await;
+        let id = created["id"].as_str().unwrap_or_default().to_string();
+        let group = &world.groups[(i * 31) % world.groups.len()];
+        call(
+            app,
+            Method::PATCH,
+            &format!("/scim/v2/Groups/{group}"),
+            patch("add", &id),
+        )
+        .await;
+        ids.push(id);
+    }
+    ids
+}
+
+async fn measure(app: &Router, world: &World, tag: &str) -> Vec<(&'static str, Duration)> {
     let (u, g) = (&world.users, &world.groups);
     let n = 200;
+    let doomed = doomed(app, world, tag, n).await;
+    let last = u.len() + doomed.len();
     vec![
         ("GET user by userName filter", median(app, n, |i| {
             (Method::GET, format!("/scim/v2/Users?filter=userName+eq+%22user{}%40example.com%22", (i * 7919) % u.len()), None)
@@ -129,6 +152,18 @@ async fn measure(app: &Router, world: &World) -> Vec<(&'static str, Duration)> {
             (Method::PATCH, format!("/scim/v2/Users/{}", u[(i * 7919) % u.len()]), Some(body))
         }).await),
         ("GET /Users page (count=100)", median(app, 20, |i| (Method::GET, format!("/scim/v2/Users?startIndex={}&count=100", i * 100 + 1), None)).await),
+        ("GET /Users last pages (count=100)", median(app, 20, |i| {
+            (Method::GET, format!("/scim/v2/Users?startIndex={}&count=100", last.saturating_sub(100 * (i + 1)) + 1), None)
+        }).await),
+        ("GET /Groups page (count=100), members excluded", median(app, 20, |i| {
+            (Method::GET, format!("/scim/v2/Groups?startIndex={}&count=100&excludedAttributes=members", (i % 10) * 100 % g.len() + 1), None)
+        }).await),
+        ("GET /Users filter userName sw (count=10; not indexed: scans)", median(app, 20, |i| {
+            (Method::GET, format!("/scim/v2/Users?filter=userName+sw+%22user{i}9%22&count=10"), None)
+        }).await),
+        ("DELETE user (member of one group)", median(app, n, |i| {
+            (Method::DELETE, format!("/scim/v2/Users/{}", doomed[i]), None)
+        }).await),
     ]
 }
 
@@ -141,13 +176,13 @@ async fn main() {
     };
     let started = Instant::now();
     grow(&app, &mut world, 1_000, 10).await;
-    let small = measure(&app, &world).await;
+    let small = measure(&app, &world, "small").await;
     grow(&app, &mut world, 100_000, 1_000).await;
     println!(
         "filled to 100 000 users, 1 000 groups, 100 000 memberships in {:.1?}",
         started.elapsed()
     );
-    let large = measure(&app, &world).await;
+    let large = measure(&app, &world, "large").await;
     println!("| request | 1 k users, 10 groups | 100 k users, 1 k groups | ratio |");
     println!("| --- | --- | --- | --- |");
     for ((name, a), (_, b)) in small.iter().zip(&large) {

@@ -269,10 +269,26 @@ async fn run(args: LoadRunArgs, env: &Environment, mut out: Out, mut err: Out) -
     let tenants = finished
         .tenants
         .iter()
-        .map(|t| TenantInfo {
-            run_id: t.run_id.clone(),
-            prefix: t.prefix.clone(),
-            ledger: (!finished.builtin).then(|| t.ledger.display().to_string()),
+        .map(|t| {
+            let f = &t.figures;
+            let duration_s = f.duration.as_secs_f64();
+            TenantInfo {
+                run_id: t.run_id.clone(),
+                prefix: t.prefix.clone(),
+                ledger: (!finished.builtin).then(|| t.ledger.display().to_string()),
+                requests: f.requests,
+                failures: f.failures,
+                duration_s: (duration_s * 1000.0).round() / 1000.0,
+                requests_per_s: if duration_s > 0.0 {
+                    (f.requests as f64 / duration_s * 10.0).round() / 10.0
+                } else {
+                    0.0
+                },
+                created: f.created,
+                left_behind: f.left_behind,
+                duplicates: f.duplicates,
+                missing: f.missing,
+            }
         })
         .collect();
     let report = report::build(

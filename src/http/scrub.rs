@@ -14,14 +14,21 @@ use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 const MIN_SECRET: usize = 4;
 
 /// `text` with every occurrence of `secret`, in any of the encodings above, redacted.
+#[cfg(test)]
 pub fn scrub(secret: &str, text: &str) -> String {
+    scrub_with(secret, &literal_forms(secret), text)
+}
+
+/// [`scrub`] with the secret's [`literal_forms`] computed beforehand (they depend on the
+/// secret only).
+pub fn scrub_with(secret: &str, forms: &[String], text: &str) -> String {
     if secret.len() < MIN_SECRET {
         return text.to_string();
     }
     let mut out = text.to_string();
-    for form in literal_forms(secret) {
-        if out.contains(&form) {
-            out = out.replace(&form, REDACTED);
+    for form in forms {
+        if out.contains(form.as_str()) {
+            out = out.replace(form.as_str(), REDACTED);
         }
     }
     if out.contains('\\') {
@@ -36,7 +43,7 @@ pub fn scrub(secret: &str, text: &str) -> String {
 /// The secret raw, and the part of its base64 encoding that does not depend on the bytes
 /// around it, for each of the three alignments it can have inside a longer base64 text, in
 /// the standard and the URL-safe alphabet.
-fn literal_forms(secret: &str) -> Vec<String> {
+pub fn literal_forms(secret: &str) -> Vec<String> {
     let bytes = secret.as_bytes();
     let mut forms = vec![secret.to_string()];
     for engine in [&STANDARD_NO_PAD, &URL_SAFE_NO_PAD] {

@@ -50,6 +50,12 @@ pub struct Job {
     pub ids: Ids,
     /// Creates that got no usable answer: the object may exist without being in the ledger.
     pub unconfirmed: AtomicU64,
+    /// Objects created (and written to the ledger).
+    pub created: AtomicU64,
+    /// Re-matches (`restart`) that found the object more than once.
+    pub duplicates: AtomicU64,
+    /// Re-matches (`restart`) that did not find the object: Entra would create it again.
+    pub missing: AtomicU64,
     /// Set when the probe failed: Entra stops the cycle there.
     pub probe_failed: Mutex<Option<String>>,
     /// Slots at or after this are not sent (the end of a timed profile).
@@ -293,6 +299,7 @@ impl Job {
             step: step.into(),
         });
         self.ids.set(r, i, Some(id));
+        self.created.fetch_add(1, Ordering::Relaxed);
         true
     }
 }
@@ -570,8 +577,29 @@ pub async fn rematch(job: Arc<Job>, r: Resource, i: usize) {
     for step in job.render("rematch", &action, &users, &groups) {
         let mut ctx = job.context();
         ctx.set_capture(crate::entra::directory::id_var(&name), id.clone());
-        job.send(kind, &step, &mut ctx, Phase::Cycle).await;
+        let ex = job.send(kind, &step, &mut ctx, Phase::Cycle).await;
+        match ex.as_ref().and_then(found) {
+            Some(0) => job.missing.fetch_add(1, Ordering::Relaxed),
+            Some(n) if n > 1 => job.duplicates.fetch_add(1, Ordering::Relaxed),
+            _ => 0,
+        };
     }
+}
+
+/// How many resources a 200 ListResponse says matched (`totalResults`, else the page).
+fn found(ex: &Exchange) -> Option<u64> {
+    let body = ex
+        .response
+        .as_ref()
+        .filter(|r| r.status == 200)?
+        .json
+        .as_ref()?;
+    let listed = body
+        .get("Resources")
+        .and_then(Value::as_array)
+        .map(Vec::len);
+    let total = body.get("totalResults").and_then(Value::as_u64);
+    total.max(listed.map(|n| n as u64))
 }
 
 /// A user-level change with the user's id in the context.

@@ -109,12 +109,25 @@ pub enum LoadError {
     Ledger(#[from] crate::run::ledger::LedgerError),
 }
 
-/// One tenant's identity.
+/// One tenant's identity, and once its job is done, its own figures.
 #[derive(Clone, Debug)]
 pub struct TenantRun {
     pub run_id: String,
     pub prefix: String,
     pub ledger: PathBuf,
+    pub figures: TenantFigures,
+}
+
+/// What one tenant's job did.
+#[derive(Clone, Debug, Default)]
+pub struct TenantFigures {
+    pub requests: u64,
+    pub failures: u64,
+    pub created: u64,
+    pub left_behind: usize,
+    pub duplicates: u64,
+    pub missing: u64,
+    pub duration: Duration,
 }
 
 /// What the run did, before it becomes a report.
@@ -185,6 +198,7 @@ pub async fn execute(
             run_id: run_id.clone(),
             prefix: prefix.clone(),
             ledger: ledger.path().to_path_buf(),
+            figures: TenantFigures::default(),
         });
         jobs.push(Arc::new(Job {
             client: client.clone(),
@@ -204,6 +218,9 @@ pub async fn execute(
             progress: Arc::clone(&progress),
             started,
             unconfirmed: AtomicU64::new(0),
+            created: AtomicU64::new(0),
+            duplicates: AtomicU64::new(0),
+            missing: AtomicU64::new(0),
             probe_failed: Default::default(),
             deadline: Default::default(),
         }));
@@ -214,18 +231,23 @@ pub async fn execute(
     );
     on_start(&tenants, &target.display());
     let mut set = tokio::task::JoinSet::new();
-    for job in &jobs {
+    for (t, job) in jobs.iter().enumerate() {
         let (job, profile, duration, share) = (
             Arc::clone(job),
             plan.profile,
             plan.duration,
             plan.change_share,
         );
-        set.spawn(async move { run_job(&job, profile, duration, share).await });
+        set.spawn(async move {
+            let left = run_job(&job, profile, duration, share).await;
+            (t, left, started.elapsed())
+        });
     }
     let mut left_behind = Vec::new();
     while let Some(res) = set.join_next().await {
-        if let Ok(left) = res {
+        if let Ok((t, left, took)) = res {
+            tenants[t].figures.left_behind = left.len();
+            tenants[t].figures.duration = took;
             left_behind.extend(left);
         }
     }
@@ -233,10 +255,17 @@ pub async fn execute(
     let mut stats = Stats::default();
     let mut unconfirmed = 0;
     let mut probe_failed = None;
-    for job in &jobs {
+    for (job, tenant) in jobs.iter().zip(tenants.iter_mut()) {
         let mut s = job.stats.lock().unwrap_or_else(|e| e.into_inner()).clone();
         s.throttled_ms = job.pacer.throttled().as_millis() as u64;
         stats.merge(&s);
+        let f = &mut tenant.figures;
+        f.requests = s.requests();
+        f.failures = s.failures();
+        let count = |n: &AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+        f.created = count(&job.created);
+        f.duplicates = count(&job.duplicates);
+        f.missing = count(&job.missing);
         unconfirmed += job.unconfirmed.load(std::sync::atomic::Ordering::Relaxed);
         if probe_failed.is_none() {
             probe_failed = job

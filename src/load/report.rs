@@ -75,6 +75,28 @@ pub struct TenantInfo {
     /// The ledger file (absent for the built-in endpoint, whose objects die with it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ledger: Option<String>,
+    /// This tenant's requests, cleanup included.
+    #[serde(default)]
+    pub requests: u64,
+    #[serde(default)]
+    pub failures: u64,
+    /// From the start of the run to the end of this tenant's cleanup.
+    #[serde(default)]
+    pub duration_s: f64,
+    #[serde(default)]
+    pub requests_per_s: f64,
+    /// Objects this tenant created (each in its ledger).
+    #[serde(default)]
+    pub created: u64,
+    /// Of those, still on the endpoint after cleanup.
+    #[serde(default)]
+    pub left_behind: usize,
+    /// `restart`: objects a re-match found more than once.
+    #[serde(default)]
+    pub duplicates: u64,
+    /// `restart`: objects a re-match did not find (Entra would create them again).
+    #[serde(default)]
+    pub missing: u64,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -374,6 +396,25 @@ pub fn summary(r: &LoadReport) -> String {
             r.throttling.responses_429, r.throttling.throttled_s, r.throttling.not_retried
         );
     }
+    if r.tenants.len() > 1 {
+        for t in &r.tenants {
+            let _ = writeln!(
+                out,
+                "  tenant {}: {} requests, {} failed, {:.1} req/s, {} created, {} left behind",
+                t.prefix, t.requests, t.failures, t.requests_per_s, t.created, t.left_behind
+            );
+        }
+    }
+    let (duplicates, missing) = r
+        .tenants
+        .iter()
+        .fold((0, 0), |(d, m), t| (d + t.duplicates, m + t.missing));
+    if duplicates + missing > 0 {
+        let _ = writeln!(
+            out,
+            "  restart: {duplicates} objects found more than once (duplicates), {missing} not found (Entra would create them again)"
+        );
+    }
     if !r.causes.is_empty() {
         let _ = writeln!(out, "  causes:");
         for c in r.causes.iter().take(10) {
@@ -473,6 +514,25 @@ pub fn markdown(r: &LoadReport) -> String {
             "Throttled: {} answers 429, the schedule paused {:.1} s, {} not retried.\n",
             r.throttling.responses_429, r.throttling.throttled_s, r.throttling.not_retried
         );
+    }
+    if r.tenants.len() > 1 {
+        let _ = writeln!(
+            out,
+            "### Tenants\n\n| prefix | requests | failures | requests/s | created | left behind |\n| --- | --- | --- | --- | --- | --- |"
+        );
+        for t in &r.tenants {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {:.1} | {} | {} |",
+                md_cell(&t.prefix),
+                t.requests,
+                t.failures,
+                t.requests_per_s,
+                t.created,
+                t.left_behind
+            );
+        }
+        out.push('\n');
     }
     if !r.causes.is_empty() {
         let _ = writeln!(

@@ -7,9 +7,14 @@
 //! then shard). Updates are optimistic: callers patch a copy outside any lock and commit
 //! with the version they started from; a concurrent writer makes the commit `Stale` and the
 //! caller retries.
+//!
+//! The index also keeps two orders the shards cannot give cheaply at 100 k resources: the
+//! creation order (blocks of `(seq, id)`, so an unfiltered page walks block lengths instead
+//! of sorting every resource) and, for groups, a reverse member index (member id → groups
+//! listing it, so deleting a user rewrites only the groups it was in).
 
-use std::collections::HashMap;
 use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -57,6 +62,88 @@ struct Index {
     external: MultiIndex,
     /// Every `emails[].value`, for Entra's `emails[type eq "work"].value eq "…"` matching.
     email: MultiIndex,
+    /// Groups only: member id (exact) → the groups listing it.
+    member_of: HashMap<String, HashSet<String>>,
+    order: Order,
+}
+
+/// Resources per block of the creation order: a page costs about n / ORDER_BLOCK steps to
+/// find its first block, and an insert or removal moves at most 2 × ORDER_BLOCK entries.
+const ORDER_BLOCK: usize = 512;
+
+/// Every id in creation order (ascending `seq`), in sorted blocks of at most 2 × ORDER_BLOCK;
+/// no block is empty.
+#[derive(Default)]
+struct Order {
+    blocks: Vec<Vec<(u64, Arc<str>)>>,
+    len: usize,
+}
+
+impl Order {
+    /// The block that holds (or would hold) `seq`.
+    fn block_of(&self, seq: u64) -> usize {
+        let b = self
+            .blocks
+            .partition_point(|blk| blk.last().is_some_and(|(s, _)| *s < seq));
+        b.min(self.blocks.len().saturating_sub(1))
+    }
+
+    fn insert(&mut self, seq: u64, id: &str) {
+        if self.blocks.is_empty() {
+            self.blocks.push(Vec::with_capacity(ORDER_BLOCK));
+        }
+        let b = self.block_of(seq);
+        let blk = &mut self.blocks[b];
+        let at = blk.partition_point(|(s, _)| *s < seq);
+        blk.insert(at, (seq, Arc::from(id)));
+        self.len += 1;
+        if blk.len() > 2 * ORDER_BLOCK {
+            let tail = blk.split_off(ORDER_BLOCK);
+            self.blocks.insert(b + 1, tail);
+        }
+    }
+
+    fn remove(&mut self, seq: u64) {
+        let b = self.block_of(seq);
+        let Some(blk) = self.blocks.get_mut(b) else {
+            return;
+        };
+        if let Ok(at) = blk.binary_search_by_key(&seq, |(s, _)| *s) {
+            blk.remove(at);
+            self.len -= 1;
+            if blk.is_empty() {
+                self.blocks.remove(b);
+            }
+        }
+    }
+
+    /// Up to `count` ids from position `from` (0-based) on.
+    fn slice(&self, mut from: usize, count: usize) -> Vec<Arc<str>> {
+        let mut out = Vec::with_capacity(count.min(self.len));
+        for blk in &self.blocks {
+            if out.len() == count {
+                break;
+            }
+            if from >= blk.len() {
+                from -= blk.len();
+                continue;
+            }
+            let take = (count - out.len()).min(blk.len() - from);
+            out.extend(blk[from..from + take].iter().map(|(_, id)| Arc::clone(id)));
+            from = 0;
+        }
+        out
+    }
+}
+
+/// The distinct member ids a group body lists.
+fn member_ids(body: &Map<String, Value>) -> HashSet<&str> {
+    let members = body.get("members").and_then(Value::as_array);
+    let values = members
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.get("value")?.as_str());
+    values.collect()
 }
 
 /// Lowercased value → ids holding it.
@@ -126,7 +213,45 @@ fn email_keys(body: &Map<String, Value>) -> Vec<String> {
 }
 
 impl Index {
-    fn record(&mut self, kind: Kind, id: &str, body: &Map<String, Value>) {
+    /// Indexes a resource that joins the collection.
+    fn record(&mut self, kind: Kind, id: &str, seq: u64, body: &Map<String, Value>) {
+        self.record_attrs(kind, id, body);
+        if kind == Kind::Group {
+            for member in member_ids(body) {
+                self.add_member(member, id);
+            }
+        }
+        self.order.insert(seq, id);
+    }
+
+    /// Forgets a resource that leaves the collection.
+    fn forget(&mut self, kind: Kind, id: &str, seq: u64, body: &Map<String, Value>) {
+        self.forget_attrs(kind, id, body);
+        if kind == Kind::Group {
+            for member in member_ids(body) {
+                self.remove_member(member, id);
+            }
+        }
+        self.order.remove(seq);
+    }
+
+    /// Moves the entries of `id` from `old` to `new` (its place in the creation order stays);
+    /// members by difference, so adding one member to a large group touches one entry.
+    fn change(&mut self, kind: Kind, id: &str, old: &Map<String, Value>, new: &Map<String, Value>) {
+        self.forget_attrs(kind, id, old);
+        self.record_attrs(kind, id, new);
+        if kind == Kind::Group {
+            let (before, after) = (member_ids(old), member_ids(new));
+            for gone in before.difference(&after) {
+                self.remove_member(gone, id);
+            }
+            for added in after.difference(&before) {
+                self.add_member(added, id);
+            }
+        }
+    }
+
+    fn record_attrs(&mut self, kind: Kind, id: &str, body: &Map<String, Value>) {
         if let Some(key) = unique_key(kind, body) {
             self.unique.insert(key, id.to_string());
         }
@@ -138,7 +263,7 @@ impl Index {
         }
     }
 
-    fn forget(&mut self, kind: Kind, id: &str, body: &Map<String, Value>) {
+    fn forget_attrs(&mut self, kind: Kind, id: &str, body: &Map<String, Value>) {
         if let Some(key) = unique_key(kind, body) {
             if self.unique.get(&key).is_some_and(|owner| owner == id) {
                 self.unique.remove(&key);
@@ -149,6 +274,22 @@ impl Index {
         }
         for key in email_keys(body) {
             self.email.remove(&key, id);
+        }
+    }
+
+    fn add_member(&mut self, member: &str, group: &str) {
+        self.member_of
+            .entry(member.to_string())
+            .or_default()
+            .insert(group.to_string());
+    }
+
+    fn remove_member(&mut self, member: &str, group: &str) {
+        if let Some(groups) = self.member_of.get_mut(member) {
+            groups.remove(group);
+            if groups.is_empty() {
+                self.member_of.remove(member);
+            }
         }
     }
 
@@ -201,8 +342,11 @@ impl Collection {
             }
         }
         let stored = Arc::new(stored);
-        write(self.shard(&stored.id)).insert(stored.id.clone(), Arc::clone(&stored));
-        index.record(self.kind, &stored.id, &stored.body);
+        let replaced = write(self.shard(&stored.id)).insert(stored.id.clone(), Arc::clone(&stored));
+        if let Some(old) = replaced {
+            index.forget(self.kind, &old.id, old.seq, &old.body);
+        }
+        index.record(self.kind, &stored.id, stored.seq, &stored.body);
         Ok(stored)
     }
 
@@ -231,8 +375,7 @@ impl Collection {
             version,
             ..current.clone()
         });
-        index.forget(self.kind, &existing.id, &existing.body);
-        index.record(self.kind, &updated.id, &updated.body);
+        index.change(self.kind, &updated.id, &existing.body, &updated.body);
         shard.insert(updated.id.clone(), Arc::clone(&updated));
         Ok(updated)
     }
@@ -241,8 +384,40 @@ impl Collection {
     pub fn remove(&self, id: &str) -> Option<Arc<Stored>> {
         let mut index = write(&self.index);
         let removed = write(self.shard(id)).remove(id)?;
-        index.forget(self.kind, id, &removed.body);
+        index.forget(self.kind, id, removed.seq, &removed.body);
         Some(removed)
+    }
+
+    /// How many resources the collection holds.
+    pub fn len(&self) -> usize {
+        read(&self.index).order.len
+    }
+
+    /// Whether the collection is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Up to `count` resources in creation order from position `from` (0-based): an
+    /// unfiltered page, without visiting the resources before or after it.
+    pub fn page(&self, from: usize, count: usize) -> Vec<Arc<Stored>> {
+        let ids = read(&self.index).order.slice(from, count);
+        // A resource deleted since the slice was taken is left out.
+        ids.iter().filter_map(|id| self.get(id)).collect()
+    }
+
+    /// The ids of the groups whose members list `member` (from the reverse index).
+    pub fn holding(&self, member: &str) -> Vec<String> {
+        let index = read(&self.index);
+        let mut ids: Vec<String> = index
+            .member_of
+            .get(member)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        ids.sort();
+        ids
     }
 
     /// The resource holding this userName / displayName (case-insensitively).
@@ -283,26 +458,41 @@ impl Collection {
         found
     }
 
-    /// Rewrites, shard by shard, every resource for which `change` returns a new body.
-    pub fn rewrite_each(
+    /// Rewrites each group listing `member` for which `change` returns a new body (the
+    /// reverse member index finds them, so the cost follows that member's groups, not the
+    /// store). The index lock is held throughout, so no group is missed or changed twice.
+    pub fn rewrite_holding(
         &self,
+        member: &str,
         change: impl Fn(&Stored) -> Option<Map<String, Value>>,
         last_modified: &str,
         next_version: impl Fn() -> u64,
     ) {
-        for shard in &self.shards {
-            let mut guard = write(shard);
-            for entry in guard.values_mut() {
-                if let Some(body) = change(entry) {
-                    let updated = Stored {
-                        body,
-                        last_modified: last_modified.to_string(),
-                        version: next_version(),
-                        ..Stored::clone(entry)
-                    };
-                    *entry = Arc::new(updated);
-                }
-            }
+        let mut index = write(&self.index);
+        let mut ids: Vec<String> = index
+            .member_of
+            .get(member)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        ids.sort();
+        for id in ids {
+            let mut shard = write(self.shard(&id));
+            let Some(entry) = shard.get_mut(&id) else {
+                continue;
+            };
+            let Some(body) = change(entry) else {
+                continue;
+            };
+            index.change(self.kind, &id, &entry.body, &body);
+            let updated = Stored {
+                body,
+                last_modified: last_modified.to_string(),
+                version: next_version(),
+                ..Stored::clone(entry)
+            };
+            *entry = Arc::new(updated);
         }
     }
 }
@@ -476,48 +666,159 @@ mod tests {
         assert_eq!(ids, ["x", "z"]);
     }
 
+    fn group(store: &Store, id: &str, members: &[&str]) -> Stored {
+        let members: Vec<Value> = members.iter().map(|m| json!({"value": m})).collect();
+        stored(
+            store,
+            id,
+            json!({"displayName": format!("G-{id}"), "members": members}),
+        )
+    }
+
+    fn drop_member(member: &str) -> impl Fn(&Stored) -> Option<Map<String, Value>> + '_ {
+        move |s: &Stored| {
+            let members = s.body.get("members")?.as_array()?;
+            let kept: Vec<Value> = members
+                .iter()
+                .filter(|m| m.get("value").and_then(Value::as_str) != Some(member))
+                .cloned()
+                .collect();
+            let mut body = s.body.clone();
+            body.insert("members".into(), Value::Array(kept));
+            Some(body)
+        }
+    }
+
     #[test]
-    fn rewrite_each_bumps_versions_of_changed_resources_only() {
+    fn rewrite_holding_changes_only_the_groups_listing_the_member() {
         let store = Store::default();
-        assert!(
-            store
-                .groups
-                .insert(
-                    stored(
-                        &store,
-                        "g",
-                        json!({"displayName": "G", "members": [{"value": "u"}]})
-                    ),
-                    false
-                )
-                .is_ok()
-        );
-        assert!(
-            store
-                .groups
-                .insert(stored(&store, "h", json!({"displayName": "H"})), false)
-                .is_ok()
-        );
+        for (id, members) in [("g", &["u", "v"][..]), ("h", &["v"][..]), ("k", &["u"][..])] {
+            assert!(
+                store
+                    .groups
+                    .insert(group(&store, id, members), false)
+                    .is_ok()
+            );
+        }
+        assert_eq!(store.groups.holding("u"), ["g", "k"]);
         let before = store.groups.get("h").map(|s| s.version);
-        store.groups.rewrite_each(
-            |s| {
-                s.body.contains_key("members").then(|| {
-                    json!({"displayName": "G"})
-                        .as_object()
-                        .cloned()
-                        .unwrap_or_default()
-                })
-            },
-            "t9",
-            || store.next(),
-        );
+        store
+            .groups
+            .rewrite_holding("u", drop_member("u"), "t9", || store.next());
+        let members = |id: &str| store.groups.get(id).map(|s| member_ids(&s.body).len());
         assert_eq!(
-            store
-                .groups
-                .get("g")
-                .map(|s| s.body.contains_key("members")),
-            Some(false)
+            (members("g"), members("h"), members("k")),
+            (Some(1), Some(1), Some(0))
         );
         assert_eq!(store.groups.get("h").map(|s| s.version), before);
+        assert_eq!(
+            store.groups.get("g").map(|s| s.last_modified.clone()),
+            Some("t9".into())
+        );
+        // The index followed: nobody holds `u` any more, `v` is untouched.
+        assert!(store.groups.holding("u").is_empty());
+        assert_eq!(store.groups.holding("v"), ["g", "h"]);
+    }
+
+    #[test]
+    fn the_member_index_follows_commits_and_removals() {
+        let store = Store::default();
+        let Ok(g) = store.groups.insert(group(&store, "g", &["a", "b"]), false) else {
+            panic!("insert failed")
+        };
+        let body = group(&store, "g", &["b", "c", "c"]).body;
+        let Ok(_) = store.groups.commit(&g, body, "t".into(), store.next()) else {
+            panic!("commit failed")
+        };
+        assert!(store.groups.holding("a").is_empty());
+        assert_eq!(store.groups.holding("b"), ["g"]);
+        assert_eq!(store.groups.holding("c"), ["g"]);
+        // Users are not indexed by member.
+        assert!(store.users.holding("b").is_empty());
+        assert!(store.groups.remove("g").is_some());
+        assert!(store.groups.holding("b").is_empty() && store.groups.holding("c").is_empty());
+    }
+
+    /// The block-wise creation order against a plain sorted list, through thousands of
+    /// inserts (some out of order, as concurrent creates land) and removals, so blocks split
+    /// and empty.
+    #[test]
+    fn pages_from_the_creation_order_match_a_full_sort() {
+        let store = Store::default();
+        let mut model: Vec<(u64, String)> = Vec::new();
+        let mut pending = Vec::new();
+        for i in 0..3_000u64 {
+            let s = stored(
+                &store,
+                &format!("u{i}"),
+                json!({"userName": format!("n{i}")}),
+            );
+            pending.push(s);
+            // Every fourth resource is held back and lands after the next one.
+            if i % 4 != 0 {
+                pending.reverse();
+                for s in pending.drain(..) {
+                    model.push((s.seq, s.id.clone()));
+                    assert!(store.users.insert(s, false).is_ok());
+                }
+            }
+        }
+        for s in pending.drain(..) {
+            model.push((s.seq, s.id.clone()));
+            assert!(store.users.insert(s, false).is_ok());
+        }
+        // Remove a run in the middle (whole blocks) and a scattering.
+        let gone: Vec<String> = model
+            .iter()
+            .enumerate()
+            .filter(|(n, _)| (700..1_900).contains(n) || n % 7 == 3)
+            .map(|(_, (_, id))| id.clone())
+            .collect();
+        for id in &gone {
+            assert!(store.users.remove(id).is_some());
+        }
+        model.retain(|(_, id)| !gone.contains(id));
+        model.sort();
+        assert_eq!(store.users.len(), model.len());
+        let scanned: Vec<String> = store
+            .users
+            .scan(|_| true)
+            .iter()
+            .map(|s| s.id.clone())
+            .collect();
+        let expected: Vec<String> = model.iter().map(|(_, id)| id.clone()).collect();
+        assert_eq!(scanned, expected);
+        for (from, count) in [
+            (0, 100),
+            (0, 0),
+            (511, 3),
+            (1_020, 1_000),
+            (model.len() - 5, 100),
+            (model.len(), 10),
+        ] {
+            let page: Vec<String> = store
+                .users
+                .page(from, count)
+                .iter()
+                .map(|s| s.id.clone())
+                .collect();
+            let to = (from + count).min(expected.len());
+            assert_eq!(
+                page,
+                expected[from.min(to)..to],
+                "from {from}, count {count}"
+            );
+        }
+        let blocks = read(&store.users.index)
+            .order
+            .blocks
+            .iter()
+            .map(Vec::len)
+            .collect::<Vec<_>>();
+        assert!(
+            blocks.iter().all(|&n| n > 0 && n <= 2 * ORDER_BLOCK),
+            "{blocks:?}"
+        );
+        assert!(blocks.len() > 1, "the test crosses block boundaries");
     }
 }

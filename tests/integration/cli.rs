@@ -40,6 +40,14 @@ async fn client_commands_help_shows_the_same_credential_flags() {
 }
 
 #[tokio::test]
+async fn load_help_explains_every_flag() {
+    let run = cli(&["load", "--help"]).await;
+    insta::assert_snapshot!("load_help", run.stderr);
+    let merge = cli(&["load", "merge", "--help"]).await;
+    insta::assert_snapshot!("load_merge_help", merge.stderr);
+}
+
+#[tokio::test]
 async fn import_provisioning_logs_help_explains_the_inputs() {
     let run = cli(&["import", "provisioning-logs", "--help"]).await;
     insta::assert_snapshot!("import_provisioning_logs_help", run.stderr);

@@ -1,6 +1,6 @@
 //! Group lifecycle as Entra drives it (fact sheet §2.4, catalogue 31–46).
 
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode, header};
 use serde_json::json;
 
 use super::{Endpoint, assert_scim_error, ids};
@@ -247,4 +247,106 @@ async fn concurrent_member_adds_all_land() {
     got.sort();
     users.sort();
     assert_eq!(got, users);
+}
+
+/// Deleting a user or a group takes it out of exactly the groups that list it, however the
+/// membership came about (create, PATCH add, PUT), and leaves the other groups' versions alone.
+#[tokio::test]
+async fn a_deleted_member_leaves_exactly_the_groups_that_listed_it() {
+    let ep = Endpoint::new();
+    let (a, b) = (
+        ep.user("a@example.com").await,
+        ep.user("b@example.com").await,
+    );
+    let created = ep
+        .post(
+            "/scim/v2/Groups",
+            json!({"schemas": [scim::GROUP_SCHEMA], "displayName": "Born", "members": [{"value": a}]}),
+        )
+        .await;
+    let born = created.body["id"].as_str().unwrap_or_default().to_string();
+    let patched = ep.group("Patched").await;
+    ep.patch(
+        &format!("/scim/v2/Groups/{patched}"),
+        json!([{"op": "Add", "path": "members", "value": [{"value": a}, {"value": b}]}]),
+    )
+    .await;
+    let put = ep.group("Put").await;
+    let body =
+        json!({"schemas": [scim::GROUP_SCHEMA], "displayName": "Put", "members": [{"value": a}]});
+    let reply = ep
+        .call(Method::PUT, &format!("/scim/v2/Groups/{put}"), Some(body))
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    // Then the PUT takes `a` out again: the index must have followed the replace.
+    let body =
+        json!({"schemas": [scim::GROUP_SCHEMA], "displayName": "Put", "members": [{"value": b}]});
+    ep.call(Method::PUT, &format!("/scim/v2/Groups/{put}"), Some(body))
+        .await;
+    let nested = ep.group("Nested").await;
+    ep.patch(
+        &format!("/scim/v2/Groups/{nested}"),
+        json!([{"op": "Add", "path": "members", "value": [{"value": born}, {"value": b}]}]),
+    )
+    .await;
+    let members = |g: &str| {
+        let ep = ep.clone();
+        let uri = format!("/scim/v2/Groups/{g}");
+        async move {
+            let r = ep.get(&uri).await;
+            let list = r.body["members"].as_array().cloned().unwrap_or_default();
+            let ids: Vec<String> = list
+                .iter()
+                .filter_map(|m| m["value"].as_str().map(str::to_string))
+                .collect();
+            (ids, r.header(header::ETAG).to_string())
+        }
+    };
+    let (_, put_tag) = members(&put).await;
+    assert_eq!(
+        ep.delete(&format!("/scim/v2/Users/{a}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(members(&born).await.0, Vec::<String>::new());
+    assert_eq!(members(&patched).await.0, vec![b.clone()]);
+    let (put_members, put_tag_after) = members(&put).await;
+    assert_eq!(put_members, vec![b.clone()]);
+    assert_eq!(
+        put_tag, put_tag_after,
+        "a group without the member is not rewritten"
+    );
+    // A deleted group leaves the groups it was nested in.
+    assert_eq!(
+        ep.delete(&format!("/scim/v2/Groups/{born}")).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(members(&nested).await.0, vec![b.clone()]);
+}
+
+/// Unfiltered pages (cut from the creation order) skip deleted resources, count what is
+/// left and, at the root `/.search`, run on from the users into the groups.
+#[tokio::test]
+async fn unfiltered_pages_follow_creation_order_through_deletes() {
+    let ep = Endpoint::new();
+    let mut users = Vec::new();
+    for i in 0..6 {
+        users.push(ep.user(&format!("u{i}@example.com")).await);
+    }
+    let groups = [ep.group("G0").await, ep.group("G1").await];
+    ep.delete(&format!("/scim/v2/Users/{}", users[1])).await;
+    ep.delete(&format!("/scim/v2/Users/{}", users[4])).await;
+    let page = ep.get("/scim/v2/Users?startIndex=2&count=2").await;
+    assert_eq!(ids(&page), [users[2].clone(), users[3].clone()]);
+    assert_eq!(page.body["totalResults"], 4);
+    assert_eq!(page.body["itemsPerPage"], 2);
+    let all = ep.get("/scim/v2/Users").await;
+    assert_eq!(ids(&all), [0, 2, 3, 5].map(|i| users[i].clone()));
+    let beyond = ep.get("/scim/v2/Users?startIndex=9").await;
+    assert!(ids(&beyond).is_empty());
+    assert_eq!(beyond.body["totalResults"], 4);
+    let both = ep
+        .post("/scim/v2/.search", json!({"startIndex": 4, "count": 2}))
+        .await;
+    assert_eq!(ids(&both), [users[5].clone(), groups[0].clone()]);
+    assert_eq!(both.body["totalResults"], 6);
 }
