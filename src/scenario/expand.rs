@@ -74,7 +74,9 @@ pub fn expand(scenario: &mut Scenario, profile: &Profile) -> Result<(), ExpandEr
     for source in &scenario.source_steps {
         let e = match source {
             SourceStep::Request(s) => {
-                steps.push(s.clone());
+                let mut s = s.clone();
+                publish_schemas(&mut s.expect, profile);
+                steps.push(s);
                 continue;
             }
             SourceStep::Entra(e) => e,
@@ -131,19 +133,71 @@ pub fn expand(scenario: &mut Scenario, profile: &Profile) -> Result<(), ExpandEr
     Ok(())
 }
 
-/// Renders every scenario for the active `profile`. Scenarios without `entra` steps are
-/// kept as they are; a scenario the profile cannot render (it needs a mapping the profile
-/// does not have) is left out, with a note naming it and why.
+/// The schemas Entra needs an endpoint's `/Schemas` to publish for `profile`: the core User
+/// and Group schemas always, then each extension schema a user or group mapping targets
+/// (the enterprise extension only when something is mapped into it), with what is lost
+/// when it is missing.
+pub fn required_schemas(profile: &Profile) -> Vec<(String, String)> {
+    let mut out = vec![
+        (
+            crate::scim::USER_SCHEMA.to_string(),
+            "the User schema is missing: the mapping editor offers no target attributes".into(),
+        ),
+        (
+            crate::scim::GROUP_SCHEMA.to_string(),
+            "the Group schema is missing".to_string(),
+        ),
+    ];
+    let mut seen = BTreeSet::new();
+    for r in [entra::Resource::User, entra::Resource::Group] {
+        let mut attrs: Vec<(String, Vec<String>)> = Vec::new();
+        for m in &profile.set(r).mappings {
+            let entra::Target::Extension { urn, attr } = &m.target else {
+                continue;
+            };
+            match attrs.iter_mut().find(|(u, _)| u.eq_ignore_ascii_case(urn)) {
+                Some((_, list)) => list.push(attr.clone()),
+                None => attrs.push((urn.clone(), vec![attr.clone()])),
+            }
+        }
+        for (urn, list) in attrs {
+            if seen.insert(urn.to_ascii_lowercase()) {
+                let impact = format!(
+                    "the extension schema is missing: its mapped attributes ({}) cannot be mapped",
+                    list.join(", ")
+                );
+                out.push((urn, impact));
+            }
+        }
+    }
+    out
+}
+
+/// Turns a step's `mapped_schemas` into one `/Resources` `contains {"id": URN}` assertion
+/// per schema `profile` needs (`required_schemas`), at the declared severity.
+fn publish_schemas(expect: &mut super::model::Expect, profile: &Profile) {
+    let Some(severity) = expect.mapped_schemas.take() else {
+        return;
+    };
+    for (urn, impact) in required_schemas(profile) {
+        expect.json.push(super::model::JsonAssertion {
+            pointer: "/Resources".into(),
+            predicate: super::model::Predicate::Contains(serde_json::json!({ "id": urn })),
+            severity,
+            impact: Some(impact),
+        });
+    }
+}
+
+/// Renders every scenario for the active `profile` (raw steps as written, but for the
+/// schemas a `mapped_schemas` step requires); a scenario the profile cannot render (it
+/// needs a mapping the profile does not have) is left out, with a note naming it and why.
 pub fn for_profile(scenarios: Vec<Scenario>, profile: &Profile) -> (Vec<Scenario>, Vec<String>) {
     let mut kept = Vec::with_capacity(scenarios.len());
     let mut notes = Vec::new();
     let dropped = Dropped::between(entra::profile::builtin(), profile);
     for mut s in scenarios {
-        let has_entra = s
-            .source_steps
-            .iter()
-            .any(|st| matches!(st, SourceStep::Entra(_)));
-        if has_entra && let Err(e) = expand(&mut s, profile) {
+        if let Err(e) = expand(&mut s, profile) {
             notes.push(format!(
                 "scenario `{}` does not apply to mapping profile `{}` and is left out: {}",
                 s.name,
@@ -715,5 +769,92 @@ mod tests {
             "{lines:#?}"
         );
         assert_eq!((e[1].line, e[1].column), (5, 68), "{lines:#?}");
+    }
+
+    #[test]
+    fn mapped_schemas_require_only_the_extensions_the_profile_maps_into() {
+        let text = r#"{"name": "d", "summary": "s", "dialect": "any", "steps": [
+  {"id": "schemas", "request": {"method": "GET", "path": "/Schemas"},
+   "expect": {"mapped_schemas": "warn"}}]}"#;
+        let ent = crate::scim::ENTERPRISE_USER_SCHEMA;
+        let custom = "urn:ietf:params:scim:schemas:extension:acme:2.0:User";
+        let ids = |p: &Profile| {
+            let mut s = parse_scenario("t.json", text, false).unwrap();
+            expand(&mut s, p).unwrap();
+            assert_eq!(s.steps[0].expect.mapped_schemas, None, "rendered away");
+            s.steps[0]
+                .expect
+                .json
+                .iter()
+                .map(|a| {
+                    assert_eq!(a.pointer, "/Resources");
+                    assert_eq!(a.severity, crate::scenario::model::Severity::Warn);
+                    match &a.predicate {
+                        crate::scenario::model::Predicate::Contains(v) => {
+                            v["id"].as_str().unwrap().to_string()
+                        }
+                        other => panic!("{other:?}"),
+                    }
+                })
+                .collect::<Vec<_>>()
+        };
+        let core = [crate::scim::USER_SCHEMA, crate::scim::GROUP_SCHEMA];
+        assert_eq!(ids(&Profile::default_mappings()), [core[0], core[1], ent]);
+
+        let mut trimmed = Profile::default_mappings();
+        trimmed
+            .users
+            .mappings
+            .retain(|m| !matches!(m.target, Target::Extension { .. }));
+        assert_eq!(ids(&trimmed), core);
+
+        let mut with_custom = trimmed.clone();
+        let mut m = with_custom.users.mappings[0].clone();
+        m.target = Target::Extension {
+            urn: custom.into(),
+            attr: "badge".into(),
+        };
+        with_custom.users.mappings.push(m);
+        assert_eq!(ids(&with_custom), [core[0], core[1], custom]);
+        let (_, impact) = &required_schemas(&with_custom)[2];
+        assert!(impact.contains("(badge)"), "{impact}");
+
+        // The loader renders for Entra's defaults.
+        let loaded = parse_scenario("t.json", text, false).unwrap();
+        assert_eq!(loaded.steps[0].expect.json.len(), 3);
+    }
+
+    #[test]
+    fn mapped_schemas_elsewhere_than_a_schemas_read_is_a_located_error() {
+        let err = |steps: &str| {
+            let text = format!(
+                r#"{{"name": "d", "summary": "s", "dialect": "default",
+  "directory": {{"users": {{"alice": {{"userPrincipalName": "a@x", "displayName": "A"}}}}}},
+  "steps": [{steps}]}}"#
+            );
+            parse_scenario("t.json", &text, false)
+                .unwrap_err()
+                .to_string()
+        };
+        let raw = err(
+            r#"{"id": "users", "request": {"method": "GET", "path": "/Users"},
+               "expect": {"mapped_schemas": "warn"}}"#,
+        );
+        assert!(raw.starts_with("t.json:4:"), "{raw}");
+        assert!(raw.contains("not `GET /Users`"), "{raw}");
+        let action = err(
+            r#"{"id": "create", "entra": {"action": "create-user", "user": "alice"},
+               "read": {"mapped_schemas": "fail"}}"#,
+        );
+        assert!(action.starts_with("t.json:4:"), "{action}");
+        assert!(action.contains("which no action sends"), "{action}");
+        let bad = err(
+            r#"{"id": "schemas", "request": {"method": "GET", "path": "/Schemas"},
+               "expect": {"mapped_schemas": "maybe"}}"#,
+        );
+        assert!(
+            bad.starts_with("t.json:4:") && bad.contains("maybe"),
+            "{bad}"
+        );
     }
 }

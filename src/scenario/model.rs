@@ -268,6 +268,11 @@ pub struct Expect {
     /// JSON-pointer assertions on the response body.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub json: Vec<JsonAssertion>,
+    /// On a `GET /Schemas` step: the schemas the active mapping profile needs published, at
+    /// this severity. Rendering turns it into one `/Resources` `contains {"id": URN}`
+    /// assertion per schema (`scenario::expand::publish_schemas`) and clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapped_schemas: Option<Severity>,
 }
 
 /// A named check with an optional severity override.

@@ -313,6 +313,16 @@ impl Checker {
             Some(v) => self.expect(v, &child(ptr, "read"), &scope.after_current()),
             None => Some(Default::default()),
         };
+        for (key, e) in [("expect", &expect), ("read", &read)] {
+            if e.as_ref().is_some_and(|e| e.mapped_schemas.is_some()) {
+                self.fail(
+                    &child(&child(ptr, key), "mapped_schemas"),
+                    "`mapped_schemas` checks a `GET /Schemas` answer, which no action sends",
+                    Some("put it on a raw step that sends `GET /Schemas`".into()),
+                );
+                return None;
+            }
+        }
         let action = action?;
         if map.contains_key("read") && !action.reads_back() {
             self.fail(
