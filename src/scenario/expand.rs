@@ -91,6 +91,23 @@ pub fn expand(scenario: &mut Scenario, profile: &Profile) -> Result<(), ExpandEr
                 });
             }
         };
+        if e.expect.refusal() {
+            // The write Entra sends and the endpoint must refuse: its request alone, checked
+            // only as the step says; nothing is captured or read back, the directory stays.
+            let Some(mut step) = rendered.into_iter().next() else {
+                return Err(ExpandError::NotApplicable {
+                    step: e.id.clone(),
+                    reason: "the write the endpoint must refuse sends nothing for this profile"
+                        .into(),
+                });
+            };
+            step.note = e.note.clone().or(step.note);
+            step.expect = e.expect.clone();
+            step.capture.clear();
+            step.no_snapshot |= e.no_snapshot;
+            steps.push(step);
+            continue;
+        }
         let first = steps.len();
         steps.extend(rendered);
         if let Some(step) = steps.get_mut(first) {
@@ -856,5 +873,108 @@ mod tests {
             bad.starts_with("t.json:4:") && bad.contains("maybe"),
             "{bad}"
         );
+    }
+
+    /// A scenario with users alice and bob and these steps.
+    fn with_steps(steps: &str) -> Result<Scenario, String> {
+        let text = format!(
+            r#"{{"name": "r", "summary": "s", "dialect": "default",
+  "directory": {{"users": {{
+    "alice": {{"userPrincipalName": "a@x", "displayName": "A", "mailNickname": "a"}},
+    "bob": {{"userPrincipalName": "a@x", "displayName": "B", "mailNickname": "b"}}}}}},
+  "steps": [{steps}]}}"#
+        );
+        parse_scenario("t.json", &text, false).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_refused_write_renders_its_request_alone_and_leaves_the_directory() {
+        let s = with_steps(
+            r#"{"id": "create", "entra": {"action": "create-user", "user": "alice"}},
+               {"id": "dup", "note": "the same userName again",
+                "entra": {"action": "create-user", "user": "bob"},
+                "expect": {"status": 409, "checks": ["scim.error"]}},
+               {"id": "rename", "entra": {"action": "update-user", "user": "alice",
+                "set": {"displayName": "Z"}}, "expect": {"status": [400, 409]}},
+               {"id": "match", "entra": {"action": "match-user", "user": "bob"}},
+               {"id": "match-alice", "entra": {"action": "match-user", "user": "alice"}}"#,
+        )
+        .unwrap();
+        let ids: Vec<&str> = s.steps.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "create",
+                "create-read",
+                "dup",
+                "rename",
+                "match",
+                "match-alice"
+            ]
+        );
+        let dup = &s.steps[2];
+        assert_eq!(dup.request.method, crate::scenario::model::Method::Post);
+        assert_eq!(dup.note.as_deref(), Some("the same userName again"));
+        assert!(dup.capture.is_empty(), "{:?}", dup.capture);
+        assert_eq!(dup.expect.status, [409]);
+        let checks: Vec<&str> = dup.expect.checks.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            checks,
+            ["scim.error"],
+            "the create's scim.resource is not expected"
+        );
+        assert!(dup.fallback.is_none());
+        assert_eq!(
+            s.steps[3].request.method,
+            crate::scenario::model::Method::Patch
+        );
+        assert_eq!(s.steps[3].expect.status, [400, 409]);
+        // bob was never created (the refusal leaves the directory): Entra still finds no one.
+        assert!(
+            s.steps[4]
+                .expect
+                .checks
+                .iter()
+                .any(|c| c.name == "entra.empty-list"),
+            "{:?}",
+            s.steps[4].expect
+        );
+    }
+
+    #[test]
+    fn contradictory_refusals_are_located_errors() {
+        let cases = [
+            (
+                r#"{"id": "c", "entra": {"action": "create-user", "user": "alice"},
+                    "expect": {"status": [201, 409]}}"#,
+                "mixes success and refusal",
+            ),
+            (
+                r#"{"id": "c", "entra": {"action": "create-user", "user": "alice"},
+                    "setup": true, "expect": {"status": 409}}"#,
+                "a setup step must succeed",
+            ),
+            (
+                r#"{"id": "c", "entra": {"action": "create-user", "user": "alice"},
+                    "expect": {"status": 409}, "read": {"json": [{"pointer": "/id", "exists": true}]}}"#,
+                "a refused write is not read back",
+            ),
+            (
+                r#"{"id": "m", "entra": {"action": "match-user", "user": "alice"},
+                    "expect": {"status": 404}}"#,
+                "a `match-user` reads, it is not refused",
+            ),
+            (
+                r#"{"id": "c", "entra": {"action": "create-user", "user": "alice"},
+                    "expect": {"status": 409}},
+                   {"id": "g", "request": {"method": "GET", "path": "/Users/{{alice_id}}"}}"#,
+                "unknown variable `{{alice_id}}`",
+            ),
+        ];
+        for (steps, message) in cases {
+            let err = with_steps(steps).unwrap_err();
+            assert!(err.starts_with("t.json:"), "{err}");
+            assert!(err.contains(message), "{message}: {err}");
+        }
     }
 }

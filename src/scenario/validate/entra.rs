@@ -324,6 +324,48 @@ impl Checker {
             }
         }
         let action = action?;
+        if let Some(e) = expect.as_ref().filter(|e| !e.status.is_empty()) {
+            let status = child(&child(ptr, "expect"), "status");
+            let refused = e.refusal();
+            if !refused && e.status.iter().any(|s| *s >= 300) {
+                self.fail(
+                    &status,
+                    "`status` mixes success and refusal: the action is read back only when it succeeds",
+                    Some("list only 2xx codes, or only the refusals the endpoint must answer".into()),
+                );
+                return None;
+            }
+            let problem = if !refused {
+                None
+            } else if matches!(
+                action,
+                Action::Probe { .. } | Action::MatchUser { .. } | Action::MatchGroup { .. }
+            ) {
+                Some((
+                    status,
+                    format!("a `{}` reads, it is not refused", action.name()),
+                    "a refusal applies to a write; a read Entra sends answers 200",
+                ))
+            } else if setup == Some(true) {
+                Some((
+                    child(ptr, "setup"),
+                    "a setup step must succeed, not be refused".to_string(),
+                    "drop `setup`, or expect a 2xx",
+                ))
+            } else if map.contains_key("read") {
+                Some((
+                    child(ptr, "read"),
+                    "a refused write is not read back".to_string(),
+                    "check what the refusal left with a later step",
+                ))
+            } else {
+                None
+            };
+            if let Some((at, message, hint)) = problem {
+                self.fail(&at, message, Some(hint.into()));
+                return None;
+            }
+        }
         if map.contains_key("read") && !action.reads_back() {
             self.fail(
                 &child(ptr, "read"),
