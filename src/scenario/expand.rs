@@ -6,7 +6,7 @@
 //! an action that needs a mapping the profile lacks makes the whole scenario not
 //! applicable to that profile (its subject is not provisioned at all).
 
-use super::model::{Scenario, SourceStep, Step};
+use super::model::{Dialect, Scenario, SourceStep, Step};
 use super::validate::{Issue, Target};
 use crate::entra::{self, Profile, RenderErrorKind};
 use std::collections::BTreeSet;
@@ -203,6 +203,28 @@ fn publish_schemas(expect: &mut super::model::Expect, profile: &Profile) {
             severity,
             impact: Some(impact),
         });
+    }
+}
+
+/// Entra sends one dialect per app: the default one, or the `aadOptscim062020` forms when
+/// the Tenant URL carries the flag. An `any` scenario runs once, so when the run selects
+/// exactly one dialect (`--dialect`), its `entra` steps are what Entra sends in that
+/// dialect; otherwise the default dialect's (an app without the flag). Each `any`
+/// scenario then runs as, and is reported in, that dialect.
+pub fn for_run_dialect(scenarios: &mut [Scenario], selected: &[Dialect], profile: &Profile) {
+    let mut concrete = selected.iter().filter(|d| **d != Dialect::Any);
+    let Some(&dialect) = concrete.next() else {
+        return;
+    };
+    if concrete.any(|d| *d != dialect) {
+        return;
+    }
+    for s in scenarios.iter_mut().filter(|s| s.dialect == Dialect::Any) {
+        let mut flagged = s.clone();
+        flagged.dialect = dialect;
+        if expand(&mut flagged, profile).is_ok() {
+            *s = flagged;
+        }
     }
 }
 
@@ -745,14 +767,40 @@ mod tests {
         assert_eq!(e[0].message, "no user `alicia` in the directory");
         assert_eq!(e[0].hint.as_deref(), Some("did you mean `alice`?"));
         assert_eq!(e[0].line, 6);
+    }
+
+    #[test]
+    fn an_any_scenario_renders_for_the_one_dialect_the_run_selects() {
         let any = SCENARIO.replace("\"dialect\": \"default\"", "\"dialect\": \"any\"");
-        let e = parse_scenario("t.json", &any, false)
-            .unwrap_err()
-            .into_vec();
-        assert_eq!(
-            e[0].message,
-            "`update-user` is sent differently in each dialect"
+        let loaded = parse_scenario("t.json", &any, false).unwrap();
+        let plain = parse_scenario("t.json", SCENARIO, false).unwrap();
+        let flagged_text = SCENARIO.replace(
+            "\"dialect\": \"default\"",
+            "\"dialect\": \"aadOptscim062020\"",
         );
+        let flagged = parse_scenario("t.json", &flagged_text, false).unwrap();
+        let bodies = |s: &Scenario| -> Vec<Option<serde_json::Value>> {
+            s.steps.iter().map(|st| st.request.body.clone()).collect()
+        };
+        assert_ne!(bodies(&plain), bodies(&flagged), "the dialects differ here");
+        // Loaded, and with no or both dialects selected: what Entra sends without the flag.
+        assert_eq!(bodies(&loaded), bodies(&plain));
+        let p = entra::profile::builtin();
+        for selected in [
+            vec![],
+            vec![Dialect::Default, Dialect::AadOptscim062020],
+            vec![Dialect::Any],
+        ] {
+            let mut v = vec![loaded.clone()];
+            for_run_dialect(&mut v, &selected, p);
+            assert_eq!(v[0].dialect, Dialect::Any);
+            assert_eq!(bodies(&v[0]), bodies(&plain));
+        }
+        let mut v = vec![loaded.clone(), plain.clone()];
+        for_run_dialect(&mut v, &[Dialect::AadOptscim062020, Dialect::Any], p);
+        assert_eq!(v[0].dialect, Dialect::AadOptscim062020);
+        assert_eq!(bodies(&v[0]), bodies(&flagged));
+        assert_eq!(v[1], plain, "a scenario of one dialect is left alone");
     }
 
     #[test]

@@ -378,14 +378,6 @@ impl Checker {
             );
             return None;
         }
-        if ctx.1 == Dialect::Any && !action.dialect_neutral() {
-            self.fail(
-                &child(&at, "action"),
-                format!("`{}` is sent differently in each dialect", action.name()),
-                Some("set the scenario's `dialect` to `default` or `aadOptscim062020`".into()),
-            );
-            return None;
-        }
         Some(EntraStep {
             id: id?,
             note,
