@@ -164,6 +164,7 @@ mod tests {
                 })
                 .collect(),
             json,
+            mapped_schemas: None,
         }
     }
 

@@ -73,7 +73,12 @@ pub struct Selected {
 /// Loads, selects and specialises the scenarios named by the flags, for `--mappings`.
 pub fn scenarios(args: &ScenarioArgs, color: bool) -> Result<Selected, InputError> {
     let mappings = mappings(args.mappings.as_ref(), color)?;
-    let chosen = load_selection(args, color)?;
+    let mut chosen = load_selection(args, color)?;
+    crate::scenario::expand::for_run_dialect(
+        &mut chosen,
+        &dialects(&args.dialect),
+        crate::entra::profile::builtin(),
+    );
     let (scenarios, notes) = match &mappings {
         Mappings::Profile(p) if args.mappings.is_some() => {
             crate::scenario::expand::for_profile(chosen, p)

@@ -60,6 +60,7 @@ pub(super) fn expect(status: &[u16], impact: &str, checks: &[&str]) -> Expect {
             })
             .collect(),
         json: Vec::new(),
+        mapped_schemas: None,
     }
 }
 

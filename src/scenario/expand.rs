@@ -6,7 +6,7 @@
 //! an action that needs a mapping the profile lacks makes the whole scenario not
 //! applicable to that profile (its subject is not provisioned at all).
 
-use super::model::{Scenario, SourceStep, Step};
+use super::model::{Dialect, Scenario, SourceStep, Step};
 use super::validate::{Issue, Target};
 use crate::entra::{self, Profile, RenderErrorKind};
 use std::collections::BTreeSet;
@@ -74,7 +74,9 @@ pub fn expand(scenario: &mut Scenario, profile: &Profile) -> Result<(), ExpandEr
     for source in &scenario.source_steps {
         let e = match source {
             SourceStep::Request(s) => {
-                steps.push(s.clone());
+                let mut s = s.clone();
+                publish_schemas(&mut s.expect, profile);
+                steps.push(s);
                 continue;
             }
             SourceStep::Entra(e) => e,
@@ -89,6 +91,23 @@ pub fn expand(scenario: &mut Scenario, profile: &Profile) -> Result<(), ExpandEr
                 });
             }
         };
+        if e.expect.refusal() {
+            // The write Entra sends and the endpoint must refuse: its request alone, checked
+            // only as the step says; nothing is captured or read back, the directory stays.
+            let Some(mut step) = rendered.into_iter().next() else {
+                return Err(ExpandError::NotApplicable {
+                    step: e.id.clone(),
+                    reason: "the write the endpoint must refuse sends nothing for this profile"
+                        .into(),
+                });
+            };
+            step.note = e.note.clone().or(step.note);
+            step.expect = e.expect.clone();
+            step.capture.clear();
+            step.no_snapshot |= e.no_snapshot;
+            steps.push(step);
+            continue;
+        }
         let first = steps.len();
         steps.extend(rendered);
         if let Some(step) = steps.get_mut(first) {
@@ -131,19 +150,93 @@ pub fn expand(scenario: &mut Scenario, profile: &Profile) -> Result<(), ExpandEr
     Ok(())
 }
 
-/// Renders every scenario for the active `profile`. Scenarios without `entra` steps are
-/// kept as they are; a scenario the profile cannot render (it needs a mapping the profile
-/// does not have) is left out, with a note naming it and why.
+/// The schemas Entra needs an endpoint's `/Schemas` to publish for `profile`: the core User
+/// and Group schemas always, then each extension schema a user or group mapping targets
+/// (the enterprise extension only when something is mapped into it), with what is lost
+/// when it is missing.
+pub fn required_schemas(profile: &Profile) -> Vec<(String, String)> {
+    let mut out = vec![
+        (
+            crate::scim::USER_SCHEMA.to_string(),
+            "the User schema is missing: the mapping editor offers no target attributes".into(),
+        ),
+        (
+            crate::scim::GROUP_SCHEMA.to_string(),
+            "the Group schema is missing".to_string(),
+        ),
+    ];
+    let mut seen = BTreeSet::new();
+    for r in [entra::Resource::User, entra::Resource::Group] {
+        let mut attrs: Vec<(String, Vec<String>)> = Vec::new();
+        for m in &profile.set(r).mappings {
+            let entra::Target::Extension { urn, attr } = &m.target else {
+                continue;
+            };
+            match attrs.iter_mut().find(|(u, _)| u.eq_ignore_ascii_case(urn)) {
+                Some((_, list)) => list.push(attr.clone()),
+                None => attrs.push((urn.clone(), vec![attr.clone()])),
+            }
+        }
+        for (urn, list) in attrs {
+            if seen.insert(urn.to_ascii_lowercase()) {
+                let impact = format!(
+                    "the extension schema is missing: its mapped attributes ({}) cannot be mapped",
+                    list.join(", ")
+                );
+                out.push((urn, impact));
+            }
+        }
+    }
+    out
+}
+
+/// Turns a step's `mapped_schemas` into one `/Resources` `contains {"id": URN}` assertion
+/// per schema `profile` needs (`required_schemas`), at the declared severity.
+fn publish_schemas(expect: &mut super::model::Expect, profile: &Profile) {
+    let Some(severity) = expect.mapped_schemas.take() else {
+        return;
+    };
+    for (urn, impact) in required_schemas(profile) {
+        expect.json.push(super::model::JsonAssertion {
+            pointer: "/Resources".into(),
+            predicate: super::model::Predicate::Contains(serde_json::json!({ "id": urn })),
+            severity,
+            impact: Some(impact),
+        });
+    }
+}
+
+/// Entra sends one dialect per app: the default one, or the `aadOptscim062020` forms when
+/// the Tenant URL carries the flag. An `any` scenario runs once, so when the run selects
+/// exactly one dialect (`--dialect`), its `entra` steps are what Entra sends in that
+/// dialect; otherwise the default dialect's (an app without the flag). Each `any`
+/// scenario then runs as, and is reported in, that dialect.
+pub fn for_run_dialect(scenarios: &mut [Scenario], selected: &[Dialect], profile: &Profile) {
+    let mut concrete = selected.iter().filter(|d| **d != Dialect::Any);
+    let Some(&dialect) = concrete.next() else {
+        return;
+    };
+    if concrete.any(|d| *d != dialect) {
+        return;
+    }
+    for s in scenarios.iter_mut().filter(|s| s.dialect == Dialect::Any) {
+        let mut flagged = s.clone();
+        flagged.dialect = dialect;
+        if expand(&mut flagged, profile).is_ok() {
+            *s = flagged;
+        }
+    }
+}
+
+/// Renders every scenario for the active `profile` (raw steps as written, but for the
+/// schemas a `mapped_schemas` step requires); a scenario the profile cannot render (it
+/// needs a mapping the profile does not have) is left out, with a note naming it and why.
 pub fn for_profile(scenarios: Vec<Scenario>, profile: &Profile) -> (Vec<Scenario>, Vec<String>) {
     let mut kept = Vec::with_capacity(scenarios.len());
     let mut notes = Vec::new();
     let dropped = Dropped::between(entra::profile::builtin(), profile);
     for mut s in scenarios {
-        let has_entra = s
-            .source_steps
-            .iter()
-            .any(|st| matches!(st, SourceStep::Entra(_)));
-        if has_entra && let Err(e) = expand(&mut s, profile) {
+        if let Err(e) = expand(&mut s, profile) {
             notes.push(format!(
                 "scenario `{}` does not apply to mapping profile `{}` and is left out: {}",
                 s.name,
@@ -674,14 +767,40 @@ mod tests {
         assert_eq!(e[0].message, "no user `alicia` in the directory");
         assert_eq!(e[0].hint.as_deref(), Some("did you mean `alice`?"));
         assert_eq!(e[0].line, 6);
+    }
+
+    #[test]
+    fn an_any_scenario_renders_for_the_one_dialect_the_run_selects() {
         let any = SCENARIO.replace("\"dialect\": \"default\"", "\"dialect\": \"any\"");
-        let e = parse_scenario("t.json", &any, false)
-            .unwrap_err()
-            .into_vec();
-        assert_eq!(
-            e[0].message,
-            "`update-user` is sent differently in each dialect"
+        let loaded = parse_scenario("t.json", &any, false).unwrap();
+        let plain = parse_scenario("t.json", SCENARIO, false).unwrap();
+        let flagged_text = SCENARIO.replace(
+            "\"dialect\": \"default\"",
+            "\"dialect\": \"aadOptscim062020\"",
         );
+        let flagged = parse_scenario("t.json", &flagged_text, false).unwrap();
+        let bodies = |s: &Scenario| -> Vec<Option<serde_json::Value>> {
+            s.steps.iter().map(|st| st.request.body.clone()).collect()
+        };
+        assert_ne!(bodies(&plain), bodies(&flagged), "the dialects differ here");
+        // Loaded, and with no or both dialects selected: what Entra sends without the flag.
+        assert_eq!(bodies(&loaded), bodies(&plain));
+        let p = entra::profile::builtin();
+        for selected in [
+            vec![],
+            vec![Dialect::Default, Dialect::AadOptscim062020],
+            vec![Dialect::Any],
+        ] {
+            let mut v = vec![loaded.clone()];
+            for_run_dialect(&mut v, &selected, p);
+            assert_eq!(v[0].dialect, Dialect::Any);
+            assert_eq!(bodies(&v[0]), bodies(&plain));
+        }
+        let mut v = vec![loaded.clone(), plain.clone()];
+        for_run_dialect(&mut v, &[Dialect::AadOptscim062020, Dialect::Any], p);
+        assert_eq!(v[0].dialect, Dialect::AadOptscim062020);
+        assert_eq!(bodies(&v[0]), bodies(&flagged));
+        assert_eq!(v[1], plain, "a scenario of one dialect is left alone");
     }
 
     #[test]
@@ -715,5 +834,195 @@ mod tests {
             "{lines:#?}"
         );
         assert_eq!((e[1].line, e[1].column), (5, 68), "{lines:#?}");
+    }
+
+    #[test]
+    fn mapped_schemas_require_only_the_extensions_the_profile_maps_into() {
+        let text = r#"{"name": "d", "summary": "s", "dialect": "any", "steps": [
+  {"id": "schemas", "request": {"method": "GET", "path": "/Schemas"},
+   "expect": {"mapped_schemas": "warn"}}]}"#;
+        let ent = crate::scim::ENTERPRISE_USER_SCHEMA;
+        let custom = "urn:ietf:params:scim:schemas:extension:acme:2.0:User";
+        let ids = |p: &Profile| {
+            let mut s = parse_scenario("t.json", text, false).unwrap();
+            expand(&mut s, p).unwrap();
+            assert_eq!(s.steps[0].expect.mapped_schemas, None, "rendered away");
+            s.steps[0]
+                .expect
+                .json
+                .iter()
+                .map(|a| {
+                    assert_eq!(a.pointer, "/Resources");
+                    assert_eq!(a.severity, crate::scenario::model::Severity::Warn);
+                    match &a.predicate {
+                        crate::scenario::model::Predicate::Contains(v) => {
+                            v["id"].as_str().unwrap().to_string()
+                        }
+                        other => panic!("{other:?}"),
+                    }
+                })
+                .collect::<Vec<_>>()
+        };
+        let core = [crate::scim::USER_SCHEMA, crate::scim::GROUP_SCHEMA];
+        assert_eq!(ids(&Profile::default_mappings()), [core[0], core[1], ent]);
+
+        let mut trimmed = Profile::default_mappings();
+        trimmed
+            .users
+            .mappings
+            .retain(|m| !matches!(m.target, Target::Extension { .. }));
+        assert_eq!(ids(&trimmed), core);
+
+        let mut with_custom = trimmed.clone();
+        let mut m = with_custom.users.mappings[0].clone();
+        m.target = Target::Extension {
+            urn: custom.into(),
+            attr: "badge".into(),
+        };
+        with_custom.users.mappings.push(m);
+        assert_eq!(ids(&with_custom), [core[0], core[1], custom]);
+        let (_, impact) = &required_schemas(&with_custom)[2];
+        assert!(impact.contains("(badge)"), "{impact}");
+
+        // The loader renders for Entra's defaults.
+        let loaded = parse_scenario("t.json", text, false).unwrap();
+        assert_eq!(loaded.steps[0].expect.json.len(), 3);
+    }
+
+    #[test]
+    fn mapped_schemas_elsewhere_than_a_schemas_read_is_a_located_error() {
+        let err = |steps: &str| {
+            let text = format!(
+                r#"{{"name": "d", "summary": "s", "dialect": "default",
+  "directory": {{"users": {{"alice": {{"userPrincipalName": "a@x", "displayName": "A"}}}}}},
+  "steps": [{steps}]}}"#
+            );
+            parse_scenario("t.json", &text, false)
+                .unwrap_err()
+                .to_string()
+        };
+        let raw = err(
+            r#"{"id": "users", "request": {"method": "GET", "path": "/Users"},
+               "expect": {"mapped_schemas": "warn"}}"#,
+        );
+        assert!(raw.starts_with("t.json:4:"), "{raw}");
+        assert!(raw.contains("not `GET /Users`"), "{raw}");
+        let action = err(
+            r#"{"id": "create", "entra": {"action": "create-user", "user": "alice"},
+               "read": {"mapped_schemas": "fail"}}"#,
+        );
+        assert!(action.starts_with("t.json:4:"), "{action}");
+        assert!(action.contains("which no action sends"), "{action}");
+        let bad = err(
+            r#"{"id": "schemas", "request": {"method": "GET", "path": "/Schemas"},
+               "expect": {"mapped_schemas": "maybe"}}"#,
+        );
+        assert!(
+            bad.starts_with("t.json:4:") && bad.contains("maybe"),
+            "{bad}"
+        );
+    }
+
+    /// A scenario with users alice and bob and these steps.
+    fn with_steps(steps: &str) -> Result<Scenario, String> {
+        let text = format!(
+            r#"{{"name": "r", "summary": "s", "dialect": "default",
+  "directory": {{"users": {{
+    "alice": {{"userPrincipalName": "a@x", "displayName": "A", "mailNickname": "a"}},
+    "bob": {{"userPrincipalName": "a@x", "displayName": "B", "mailNickname": "b"}}}}}},
+  "steps": [{steps}]}}"#
+        );
+        parse_scenario("t.json", &text, false).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_refused_write_renders_its_request_alone_and_leaves_the_directory() {
+        let s = with_steps(
+            r#"{"id": "create", "entra": {"action": "create-user", "user": "alice"}},
+               {"id": "dup", "note": "the same userName again",
+                "entra": {"action": "create-user", "user": "bob"},
+                "expect": {"status": 409, "checks": ["scim.error"]}},
+               {"id": "rename", "entra": {"action": "update-user", "user": "alice",
+                "set": {"displayName": "Z"}}, "expect": {"status": [400, 409]}},
+               {"id": "match", "entra": {"action": "match-user", "user": "bob"}},
+               {"id": "match-alice", "entra": {"action": "match-user", "user": "alice"}}"#,
+        )
+        .unwrap();
+        let ids: Vec<&str> = s.steps.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "create",
+                "create-read",
+                "dup",
+                "rename",
+                "match",
+                "match-alice"
+            ]
+        );
+        let dup = &s.steps[2];
+        assert_eq!(dup.request.method, crate::scenario::model::Method::Post);
+        assert_eq!(dup.note.as_deref(), Some("the same userName again"));
+        assert!(dup.capture.is_empty(), "{:?}", dup.capture);
+        assert_eq!(dup.expect.status, [409]);
+        let checks: Vec<&str> = dup.expect.checks.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            checks,
+            ["scim.error"],
+            "the create's scim.resource is not expected"
+        );
+        assert!(dup.fallback.is_none());
+        assert_eq!(
+            s.steps[3].request.method,
+            crate::scenario::model::Method::Patch
+        );
+        assert_eq!(s.steps[3].expect.status, [400, 409]);
+        // bob was never created (the refusal leaves the directory): Entra still finds no one.
+        assert!(
+            s.steps[4]
+                .expect
+                .checks
+                .iter()
+                .any(|c| c.name == "entra.empty-list"),
+            "{:?}",
+            s.steps[4].expect
+        );
+    }
+
+    #[test]
+    fn contradictory_refusals_are_located_errors() {
+        let cases = [
+            (
+                r#"{"id": "c", "entra": {"action": "create-user", "user": "alice"},
+                    "expect": {"status": [201, 409]}}"#,
+                "mixes success and refusal",
+            ),
+            (
+                r#"{"id": "c", "entra": {"action": "create-user", "user": "alice"},
+                    "setup": true, "expect": {"status": 409}}"#,
+                "a setup step must succeed",
+            ),
+            (
+                r#"{"id": "c", "entra": {"action": "create-user", "user": "alice"},
+                    "expect": {"status": 409}, "read": {"json": [{"pointer": "/id", "exists": true}]}}"#,
+                "a refused write is not read back",
+            ),
+            (
+                r#"{"id": "m", "entra": {"action": "match-user", "user": "alice"},
+                    "expect": {"status": 404}}"#,
+                "a `match-user` reads, it is not refused",
+            ),
+            (
+                r#"{"id": "c", "entra": {"action": "create-user", "user": "alice"},
+                    "expect": {"status": 409}},
+                   {"id": "g", "request": {"method": "GET", "path": "/Users/{{alice_id}}"}}"#,
+                "unknown variable `{{alice_id}}`",
+            ),
+        ];
+        for (steps, message) in cases {
+            let err = with_steps(steps).unwrap_err();
+            assert!(err.starts_with("t.json:"), "{err}");
+            assert!(err.contains(message), "{message}: {err}");
+        }
     }
 }

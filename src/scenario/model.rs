@@ -124,7 +124,8 @@ pub struct EntraStep {
     /// retried with the required attributes only (a fallback setup).
     pub setup: bool,
     /// Merged into the first rendered request's expectations: `status` and
-    /// `status_impact` replace, `checks` and `json` add.
+    /// `status_impact` replace, `checks` and `json` add. A refusal (`Expect::refusal`)
+    /// replaces them instead, and the action is sent but not read back.
     pub expect: Expect,
     /// Merged the same way into the action's read-back (`<id>-read`): the checks a
     /// scenario adds to what the action implies, or a rendered check with another severity.
@@ -268,6 +269,21 @@ pub struct Expect {
     /// JSON-pointer assertions on the response body.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub json: Vec<JsonAssertion>,
+    /// On a `GET /Schemas` step: the schemas the active mapping profile needs published, at
+    /// this severity. Rendering turns it into one `/Resources` `contains {"id": URN}`
+    /// assertion per schema (`scenario::expand::publish_schemas`) and clears it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapped_schemas: Option<Severity>,
+}
+
+impl Expect {
+    /// True when every accepted status is a refusal (3xx-5xx): on an `entra` step, the
+    /// write the endpoint must refuse. Such a step renders only the action's request, with
+    /// these expectations alone, no read-back and no capture, and leaves the directory as
+    /// it was.
+    pub fn refusal(&self) -> bool {
+        !self.status.is_empty() && self.status.iter().all(|s| *s >= 300)
+    }
 }
 
 /// A named check with an optional severity override.

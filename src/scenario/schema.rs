@@ -223,6 +223,10 @@ struct Expect {
     /// JSON-pointer assertions on the response body.
     #[serde(default)]
     json: Vec<Assertion>,
+    /// On a raw `GET /Schemas` step: require in `/Resources` every schema the active mapping
+    /// profile needs (core User and Group, each mapped extension), at this severity.
+    #[serde(default)]
+    mapped_schemas: Option<Severity>,
 }
 
 #[derive(Deserialize, JsonSchema)]

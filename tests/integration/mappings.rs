@@ -598,3 +598,73 @@ async fn the_catalogue_with_a_discovered_profile_is_green_against_an_endpoint_re
     );
     server.shutdown().await;
 }
+
+/// The checks of `discovery-endpoints` that did not pass, as `step: expected`.
+fn discovery_misses(report: &Value) -> Vec<String> {
+    let steps = report["scenarios"][0]["steps"].as_array().cloned();
+    let mut out = Vec::new();
+    for step in steps.into_iter().flatten() {
+        for c in step["checks"].as_array().into_iter().flatten() {
+            if c["passed"] != true {
+                let (id, expected) = (step["id"].as_str(), c["expected"].as_str());
+                out.push(format!("{}: {}", id.unwrap_or(""), expected.unwrap_or("")));
+            }
+        }
+    }
+    out
+}
+
+/// `run -s discovery-endpoints` against `base` with `extra` flags; the JSON report.
+async fn run_discovery(f: &Files, base: &str, extra: &[&str]) -> (crate::support::CliRun, Value) {
+    let report = f.dir.path().join("discovery.json");
+    let state = f.dir.path().join("state");
+    let (r, st) = (
+        report.to_string_lossy().into_owned(),
+        state.to_string_lossy().into_owned(),
+    );
+    let mut args = vec![
+        "run",
+        "--target",
+        base,
+        "-s",
+        "discovery-endpoints",
+        "--no-snapshots",
+        "--color",
+        "never",
+        "--json",
+        &r,
+        "--state-dir",
+        &st,
+    ];
+    args.extend_from_slice(extra);
+    let run = cli(&args).await;
+    let json = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    (run, json)
+}
+
+/// `/Schemas` must publish what the profile maps into: the narrow endpoint (no enterprise
+/// extension) passes discovery for the trimmed profile, which maps nothing into it, and
+/// misses exactly the enterprise schema for Entra's defaults, which map three attributes
+/// into it.
+#[tokio::test]
+async fn discovery_requires_the_schemas_the_profile_maps_into() {
+    let server = reference_with("reject-unknown-attributes").await;
+    let base = server.base_url();
+    let f = files(&trimmed_profile());
+    let (trimmed, report) = run_discovery(&f, &base, &["--mappings", &f.profile]).await;
+    assert_eq!(trimmed.outcome, Outcome::Passed, "{}", trimmed.stdout);
+    assert_eq!(discovery_misses(&report), Vec::<String>::new());
+    assert_eq!(report["summary"]["warned"], 0, "{}", report["summary"]);
+
+    let (default, report) = run_discovery(&f, &base, &[]).await;
+    assert_eq!(
+        discovery_misses(&report),
+        vec![format!(
+            "schemas: an array with an element matching {{\"id\":\"{ENT}\"}}"
+        )],
+        "{}",
+        default.stdout
+    );
+    assert_eq!(report["summary"]["warned"], 1, "{}", report["summary"]);
+    server.shutdown().await;
+}

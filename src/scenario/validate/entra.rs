@@ -313,7 +313,59 @@ impl Checker {
             Some(v) => self.expect(v, &child(ptr, "read"), &scope.after_current()),
             None => Some(Default::default()),
         };
+        for (key, e) in [("expect", &expect), ("read", &read)] {
+            if e.as_ref().is_some_and(|e| e.mapped_schemas.is_some()) {
+                self.fail(
+                    &child(&child(ptr, key), "mapped_schemas"),
+                    "`mapped_schemas` checks a `GET /Schemas` answer, which no action sends",
+                    Some("put it on a raw step that sends `GET /Schemas`".into()),
+                );
+                return None;
+            }
+        }
         let action = action?;
+        if let Some(e) = expect.as_ref().filter(|e| !e.status.is_empty()) {
+            let status = child(&child(ptr, "expect"), "status");
+            let refused = e.refusal();
+            if !refused && e.status.iter().any(|s| *s >= 300) {
+                self.fail(
+                    &status,
+                    "`status` mixes success and refusal: the action is read back only when it succeeds",
+                    Some("list only 2xx codes, or only the refusals the endpoint must answer".into()),
+                );
+                return None;
+            }
+            let problem = if !refused {
+                None
+            } else if matches!(
+                action,
+                Action::Probe { .. } | Action::MatchUser { .. } | Action::MatchGroup { .. }
+            ) {
+                Some((
+                    status,
+                    format!("a `{}` reads, it is not refused", action.name()),
+                    "a refusal applies to a write; a read Entra sends answers 200",
+                ))
+            } else if setup == Some(true) {
+                Some((
+                    child(ptr, "setup"),
+                    "a setup step must succeed, not be refused".to_string(),
+                    "drop `setup`, or expect a 2xx",
+                ))
+            } else if map.contains_key("read") {
+                Some((
+                    child(ptr, "read"),
+                    "a refused write is not read back".to_string(),
+                    "check what the refusal left with a later step",
+                ))
+            } else {
+                None
+            };
+            if let Some((at, message, hint)) = problem {
+                self.fail(&at, message, Some(hint.into()));
+                return None;
+            }
+        }
         if map.contains_key("read") && !action.reads_back() {
             self.fail(
                 &child(ptr, "read"),
@@ -323,14 +375,6 @@ impl Checker {
                      put checks of this action's own answer under `expect`"
                         .into(),
                 ),
-            );
-            return None;
-        }
-        if ctx.1 == Dialect::Any && !action.dialect_neutral() {
-            self.fail(
-                &child(&at, "action"),
-                format!("`{}` is sent differently in each dialect", action.name()),
-                Some("set the scenario's `dialect` to `default` or `aadOptscim062020`".into()),
             );
             return None;
         }

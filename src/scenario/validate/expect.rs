@@ -9,7 +9,13 @@ use crate::template::syntax::has_template;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
-const EXPECT_KEYS: &[&str] = &["status", "status_impact", "checks", "json"];
+const EXPECT_KEYS: &[&str] = &[
+    "status",
+    "status_impact",
+    "checks",
+    "json",
+    "mapped_schemas",
+];
 const CHECK_KEYS: &[&str] = &["name", "severity"];
 const PREDICATES: &[&str] = &[
     "equals",
@@ -68,11 +74,18 @@ impl Checker {
             Some(v) => self.assertions(v, &child(ptr, "json"), scope),
             None => Some(Vec::new()),
         };
+        let mapped_schemas = match map.get("mapped_schemas") {
+            Some(v) => {
+                Some(self.choice(v, &child(ptr, "mapped_schemas"), "severity", SEVERITIES)?)
+            }
+            None => None,
+        };
         Some(Expect {
             status: status?,
             status_impact,
             checks: checks?,
             json: json?,
+            mapped_schemas,
         })
     }
 

@@ -118,9 +118,18 @@ impl Scope {
     }
 }
 
-/// The id an `entra` create step captures: `<object>_id`.
+/// The id an `entra` create step captures: `<object>_id`. A create whose `expect.status` lists only refusals captures nothing.
 fn entra_capture(step: &Value) -> Option<String> {
     let action = step.get("entra")?;
+    let status = step.get("expect").and_then(|e| e.get("status"));
+    let codes: Vec<u64> = match status {
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_u64).collect(),
+        Some(one) => one.as_u64().into_iter().collect(),
+        None => Vec::new(),
+    };
+    if !codes.is_empty() && codes.iter().all(|c| *c >= 300) {
+        return None;
+    }
     let key = match action.get("action")?.as_str()? {
         "create-user" => "user",
         "create-group" => "group",

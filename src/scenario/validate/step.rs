@@ -68,11 +68,25 @@ impl Checker {
             Some(v) => self.boolean(v, &child(&ptr, "no_snapshot"), "`no_snapshot`"),
             None => Some(false),
         };
+        let (request, expect) = (request?, expect?);
+        if expect.mapped_schemas.is_some()
+            && !(request.method == Method::Get && request.path.eq_ignore_ascii_case("/Schemas"))
+        {
+            self.fail(
+                &child(&child(&ptr, "expect"), "mapped_schemas"),
+                format!(
+                    "`mapped_schemas` checks a `GET /Schemas` answer, not `{} {}`",
+                    request.method, request.path
+                ),
+                Some("move it to the step that sends `GET /Schemas`".into()),
+            );
+            return None;
+        }
         Some(Step {
             id: id?,
             note,
-            request: request?,
-            expect: expect?,
+            request,
+            expect,
             capture: capture?,
             no_snapshot: no_snapshot?,
             fallback: None,
