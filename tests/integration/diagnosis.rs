@@ -4,7 +4,7 @@
 //! that can never be written are refused before anything is sent.
 
 use crate::interrupt::Spawned;
-use crate::support::{TOKEN, TempDir, cli, run_file};
+use crate::support::{TOKEN, TempDir, cli, reference_with, run_file};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use wiremock::matchers::{header_exists, method};
@@ -691,19 +691,6 @@ async fn an_unauthenticated_patch_that_succeeds_is_a_security_finding() {
         };
         assert_eq!(probe["status"], expected, "{probe:#}");
     }
-}
-
-/// The reference endpoint with the named fault modes, in-process; its base URL.
-async fn reference_with(faults: &str) -> scimreplay::reference::RunningServer {
-    use scimreplay::reference::{Faults, ServerConfig};
-    let config = ServerConfig {
-        faults: Faults::parse_list(faults).expect("known faults"),
-        ..ServerConfig::new(TOKEN)
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    scimreplay::reference::spawn(listener, config)
-        .await
-        .unwrap()
 }
 
 /// Every impact text of a report's failed checks.

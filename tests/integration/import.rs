@@ -5,26 +5,15 @@
 //! formats; the third-party exports in `../shared/recordings/validator/` are read when that
 //! folder exists.
 
-use crate::support::{TOKEN, TempDir, cli, run_file};
+use crate::support::{TempDir, cli, reference_with, run_file};
 use scimreplay::exit::Outcome;
-use scimreplay::reference::{self, Faults, ServerConfig};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use tokio::net::TcpListener;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/import")
         .join(name)
-}
-
-async fn reference_with(faults: &str) -> reference::RunningServer {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let config = ServerConfig {
-        faults: Faults::parse_list(faults).unwrap(),
-        ..ServerConfig::new(TOKEN)
-    };
-    reference::spawn(listener, config).await.unwrap()
 }
 
 /// Replays the scenarios at `path` against `target` (snapshots off); outcome and report.

@@ -2,9 +2,8 @@
 //! profiles (exit 3, nothing sent), `mappings discover` against the reference endpoint and
 //! mocks, and the `reject-unknown-attributes` fault that proves a trimmed profile matters.
 
-use crate::support::{TOKEN, TempDir, cli};
+use crate::support::{TOKEN, TempDir, cli, reference_with};
 use scimreplay::exit::Outcome;
-use scimreplay::reference::{self, Faults, ServerConfig};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -69,15 +68,6 @@ fn trimmed_profile() -> Value {
             "matching": ["displayName"]
         }
     })
-}
-
-async fn reference_with(faults: &str) -> reference::RunningServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let config = ServerConfig {
-        faults: Faults::parse_list(faults).unwrap(),
-        ..ServerConfig::new(TOKEN)
-    };
-    reference::spawn(listener, config).await.unwrap()
 }
 
 struct Files {

@@ -183,3 +183,17 @@ pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The reference endpoint with the named fault modes (comma-separated, "" for none),
+/// in-process on a free local port.
+pub async fn reference_with(faults: &str) -> scimreplay::reference::RunningServer {
+    use scimreplay::reference::{Faults, ServerConfig};
+    let config = ServerConfig {
+        faults: Faults::parse_list(faults).expect("known faults"),
+        ..ServerConfig::new(TOKEN)
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    scimreplay::reference::spawn(listener, config)
+        .await
+        .unwrap()
+}
