@@ -2,6 +2,8 @@
 # The load harness beside oha, and Entra's initial cycle at 10 k users (docs/performance.md).
 #
 #   benches/load-vs-oha.sh [CONCURRENCY] [SECONDS]      defaults: 16 in flight, 10 s per tool
+#   ORDER=oha benches/load-vs-oha.sh ...                 oha's probe run first instead of ours
+#   PROBE_ONLY=1 benches/load-vs-oha.sh ...              skip the initial cycle (step 4)
 #
 # 1. Installs oha from crates.io into a local root (OHA_ROOT, default
 #    ~/.cache/scimreplay-bench) unless one is on PATH or already there.
@@ -75,20 +77,37 @@ start_serve "$work/serve-probe.rss"
 guid="$(python3 -c 'import uuid; print(uuid.uuid4())')"
 url="$base/Users?filter=userName+eq+%22$guid%22"
 
+run_harness() {
+    SCIMREPLAY_TOKEN="$token" "$bin" load --target "$base" --profile probe --rate 0 \
+        --concurrency "$concurrency" --duration "$seconds" --json "$work/probe.json" >"$work/probe.out"
+    harness="$(json "$work/probe.json" 'r["requests_per_s"]')"
+    echo "scimreplay load --profile probe --rate 0 --concurrency $concurrency --duration $seconds: $harness req/s"
+}
+run_oha() {
+    "$oha" --no-tui -z "${seconds}s" -c "$concurrency" --output-format json \
+        -H "Authorization: Bearer $token" "$url" >"$work/oha.json"
+    ohas="$(json "$work/oha.json" 'round(r["summary"]["requestsPerSec"], 1)')"
+    local ok
+    ok="$(json "$work/oha.json" 'r["statusCodeDistribution"]')"
+    echo "oha --no-tui -z ${seconds}s -c $concurrency GET /Users?filter=userName eq \"<guid>\": $ohas req/s (statuses $ok)"
+}
+
 echo
-echo "== probe, $concurrency in flight, $seconds s each"
-SCIMREPLAY_TOKEN="$token" "$bin" load --target "$base" --profile probe --rate 0 \
-    --concurrency "$concurrency" --duration "$seconds" --json "$work/probe.json" >"$work/probe.out"
-harness="$(json "$work/probe.json" 'r["requests_per_s"]')"
-echo "scimreplay load --profile probe --rate 0 --concurrency $concurrency --duration $seconds: $harness req/s"
-"$oha" --no-tui -z "${seconds}s" -c "$concurrency" --output-format json \
-    -H "Authorization: Bearer $token" "$url" >"$work/oha.json"
-ohas="$(json "$work/oha.json" 'round(r["summary"]["requestsPerSec"], 1)')"
-ok="$(json "$work/oha.json" 'r["statusCodeDistribution"]')"
-echo "oha --no-tui -z ${seconds}s -c $concurrency GET /Users?filter=userName eq \"<guid>\": $ohas req/s (statuses $ok)"
+echo "== probe, $concurrency in flight, $seconds s each (${ORDER:-harness} first)"
+# ORDER=oha runs oha first: alternate between runs so neither tool always gets the warmer
+# (or the quieter) machine.
+if [ "${ORDER:-harness}" = oha ]; then
+    run_oha
+    run_harness
+else
+    run_harness
+    run_oha
+fi
 python3 -c "print(f'ratio harness / oha: {float($harness) / float($ohas):.2f}')"
 stop_serve
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+[ -n "${PROBE_ONLY:-}" ] && exit 0
 
 echo
 echo "== initial cycle: 10 000 users, 100 groups, 10 000 memberships, --rate 0, concurrency $concurrency"

@@ -264,7 +264,7 @@ impl Client {
         let url = self.target.join(&path);
         let method = reqwest::Method::from_bytes(request.method.as_str().as_bytes())
             .unwrap_or(reqwest::Method::GET);
-        let mut builder = self.inner.request(method, &url);
+        let mut builder = self.inner.request(method, self.target.url(&path));
         let mut headers: Vec<(String, String)> = Vec::new();
         let bearer = match request.auth {
             AuthMode::Token => token.map(|t| (t.expose().to_string(), REDACTED)),

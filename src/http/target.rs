@@ -9,6 +9,9 @@ use thiserror::Error;
 pub struct Target {
     base: String,
     flags: Option<String>,
+    /// `base` parsed once, so a request's URL is built from it without parsing the whole
+    /// string (host, IDNA) again for every request.
+    url: Box<reqwest::Url>,
 }
 
 /// Why a Tenant URL is unusable.
@@ -44,8 +47,12 @@ impl Target {
         let flags = url.query().filter(|q| !q.is_empty()).map(str::to_string);
         let mut base = url.clone();
         base.set_query(None);
-        let base = base.as_str().trim_end_matches('/').to_string();
-        Ok(Target { base, flags })
+        let text = base.as_str().trim_end_matches('/').to_string();
+        Ok(Target {
+            base: text,
+            flags,
+            url: Box::new(base),
+        })
     }
 
     /// The base URL without a trailing slash, e.g. `https://api.contoso.com/scim/v2`.
@@ -69,6 +76,31 @@ impl Target {
     /// Joins a resource path (`/Users/42`, with or without a leading slash) onto the base.
     pub fn join(&self, path: &str) -> String {
         format!("{}/{}", self.base, path.trim_start_matches('/'))
+    }
+
+    /// The URL of [`Target::join`] for a resource path with an optional `?query`, built from
+    /// the already-parsed base: only the path and the query are parsed, and they are encoded
+    /// as parsing the joined string would encode them.
+    pub fn url(&self, path: &str) -> reqwest::Url {
+        if path.contains('#') {
+            // Parsing the joined string would cut a fragment there; keep exactly that.
+            if let Ok(url) = reqwest::Url::parse(&self.join(path)) {
+                return url;
+            }
+        }
+        let (path, query) = match path.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (path, None),
+        };
+        let mut url = (*self.url).clone();
+        let joined = format!(
+            "{}/{}",
+            self.url.path().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        );
+        url.set_path(&joined);
+        url.set_query(query);
+        url
     }
 
     /// The host (and port) of the target, used as the default snapshot baseline name: always
@@ -134,6 +166,34 @@ mod tests {
             let t = Target::parse(base).unwrap();
             assert_eq!(t.join("/Users"), "https://api.contoso.com/scim/Users");
             assert_eq!(t.join("Users/42"), "https://api.contoso.com/scim/Users/42");
+        }
+    }
+
+    #[test]
+    fn url_from_the_parsed_base_is_the_joined_string_parsed() {
+        for base in [
+            "https://api.contoso.com/scim/v2",
+            "https://api.contoso.com/scim/v2/",
+            "http://127.0.0.1:8080",
+            "http://[::1]:8080/scim?aadOptscim062020",
+            "https://host/a%20b/",
+        ] {
+            let t = Target::parse(base).unwrap();
+            for path in [
+                "/Users",
+                "Users/42",
+                "/Users?filter=userName+eq+%22a%40b%22",
+                "/Users?filter=userName%20eq%20\"x y\"&count=1",
+                "/Users/café x",
+                "/Groups/../Users/./7",
+                "/Users/a%2Fb?x=1?y=2",
+                "/Users/1#frag?q=1",
+                "/Users?",
+                "",
+            ] {
+                let parsed = reqwest::Url::parse(&t.join(path)).unwrap();
+                assert_eq!(t.url(path).as_str(), parsed.as_str(), "{base} + {path}");
+            }
         }
     }
 

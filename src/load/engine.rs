@@ -13,7 +13,7 @@ use crate::model::cause::Signature;
 use crate::run::guard;
 use crate::run::interrupt::Interrupt;
 use crate::run::ledger::Entry;
-use crate::scenario::model::{AuthMode, Dialect, Method, QueryStyle, Step};
+use crate::scenario::model::{AuthMode, Dialect, Expect, Method, QueryStyle, Step};
 use crate::template::{Builtins, Context, render_step};
 use serde_json::Value;
 use std::future::Future;
@@ -145,12 +145,26 @@ impl Job {
         entra::render(id, action, &dir, &self.profile, self.dialect).unwrap_or_default()
     }
 
-    /// Sends one request in its slot, waits out 429s within the bound, records the result.
+    /// Renders the step, sends it in its slot, waits out 429s within the bound, records the
+    /// result.
     async fn send(
         &self,
         kind: Kind,
         step: &Step,
         ctx: &mut Context,
+        phase: Phase,
+    ) -> Option<Exchange> {
+        let (request, expect) = prepare(step, ctx)?;
+        self.send_prepared(kind, &request, &expect, phase).await
+    }
+
+    /// Sends an already rendered request in its slot, as [`Job::send`] does: a request sent
+    /// again and again (the probe) is rendered once and sent through this.
+    async fn send_prepared(
+        &self,
+        kind: Kind,
+        request: &OutgoingRequest,
+        expect: &Expect,
         phase: Phase,
     ) -> Option<Exchange> {
         let scheduled = self.pacer.claim();
@@ -168,22 +182,12 @@ impl Job {
         if self.halted(phase) {
             return None;
         }
-        let (spec, expect) = render_step(step, ctx).ok()?;
-        let request = OutgoingRequest {
-            method: spec.method,
-            path: spec.path,
-            query: spec.query.into_iter().map(|q| (q.name, q.value)).collect(),
-            query_style: spec.query_style,
-            headers: spec.headers.into_iter().collect(),
-            auth: spec.auth,
-            body: spec.body,
-        };
         let mut throttled = 0u32;
         let exchange = loop {
             let exchange = tokio::select! {
                 biased;
                 _ = self.aborted() => return None,
-                e = self.client.send(&request) => e,
+                e = self.client.send(request) => e,
             };
             let status = exchange.response.as_ref().map(|r| r.status);
             if status != Some(429) {
@@ -212,7 +216,7 @@ impl Job {
             }
         };
         let latency = scheduled.elapsed();
-        let outcomes = crate::check::evaluate(&expect, &exchange);
+        let outcomes = crate::check::evaluate(expect, &exchange);
         let first_failed = outcomes
             .iter()
             .find(|o| !o.passed && o.severity == crate::scenario::model::Severity::Fail);
@@ -304,6 +308,21 @@ impl Job {
     }
 }
 
+/// Renders a step into the request to send and the checks to judge its answer by.
+fn prepare(step: &Step, ctx: &mut Context) -> Option<(OutgoingRequest, Expect)> {
+    let (spec, expect) = render_step(step, ctx).ok()?;
+    let request = OutgoingRequest {
+        method: spec.method,
+        path: spec.path,
+        query: spec.query.into_iter().map(|q| (q.name, q.value)).collect(),
+        query_style: spec.query_style,
+        headers: spec.headers.into_iter().collect(),
+        auth: spec.auth,
+        body: spec.body,
+    };
+    Some((request, expect))
+}
+
 /// Runs `unit(0..units)` on the job's workers; returns once all are done or the job halts.
 pub async fn phase<F, Fut>(job: &Arc<Job>, units: usize, unit: F)
 where
@@ -382,9 +401,14 @@ pub async fn probes(job: &Arc<Job>, duration: Duration) {
     for _ in 0..job.concurrency.max(1) {
         let (job, step) = (Arc::clone(job), Arc::clone(&step));
         workers.spawn(async move {
+            // Rendered once per worker: the worker repeats its one random GUID, as a load
+            // tool repeats one URL, instead of rendering the template for every request.
+            let Some((request, expect)) = prepare(&step, &mut job.context()) else {
+                return;
+            };
             while Instant::now() < end && !job.halted(Phase::Cycle) {
                 let _ = job
-                    .send(Kind::Probe, &step, &mut job.context(), Phase::Cycle)
+                    .send_prepared(Kind::Probe, &request, &expect, Phase::Cycle)
                     .await;
             }
         });
