@@ -4,6 +4,11 @@
 #   benches/load-vs-oha.sh [CONCURRENCY] [SECONDS]      defaults: 16 in flight, 10 s per tool
 #   ORDER=oha benches/load-vs-oha.sh ...                 oha's probe run first instead of ours
 #   PROBE_ONLY=1 benches/load-vs-oha.sh ...              skip the initial cycle (step 4)
+#   PIN=1 benches/load-vs-oha.sh ...                     the server on CPU 0, each client on CPU 1
+#
+# Unpinned, the server and the client share every core, so a client that spends more CPU per
+# request also slows the server it measures. Pinned, each has a core of its own and the
+# question is only whether the client keeps up with the server (needs taskset, 2+ cores).
 #
 # 1. Installs oha from crates.io into a local root (OHA_ROOT, default
 #    ~/.cache/scimreplay-bench) unless one is on PATH or already there.
@@ -40,6 +45,13 @@ fi
 cargo build --quiet --release --bin scimreplay
 bin="$target_dir/release/scimreplay"
 
+server_cpu=()
+client_cpu=()
+if [ -n "${PIN:-}" ]; then
+    server_cpu=(taskset -c 0)
+    client_cpu=(taskset -c 1)
+fi
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -49,7 +61,7 @@ start_serve() {
     local port
     port="$(free_port)"
     SCIMREPLAY_TOKEN="$token" /usr/bin/time -f "%M" -o "$1" \
-        "$bin" serve --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+        "${server_cpu[@]}" "$bin" serve --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
     local timer=$!
     servers+=("$timer")
     base="http://127.0.0.1:$port/scim/v2"
@@ -78,13 +90,13 @@ guid="$(python3 -c 'import uuid; print(uuid.uuid4())')"
 url="$base/Users?filter=userName+eq+%22$guid%22"
 
 run_harness() {
-    SCIMREPLAY_TOKEN="$token" "$bin" load --target "$base" --profile probe --rate 0 \
+    SCIMREPLAY_TOKEN="$token" "${client_cpu[@]}" "$bin" load --target "$base" --profile probe --rate 0 \
         --concurrency "$concurrency" --duration "$seconds" --json "$work/probe.json" >"$work/probe.out"
     harness="$(json "$work/probe.json" 'r["requests_per_s"]')"
     echo "scimreplay load --profile probe --rate 0 --concurrency $concurrency --duration $seconds: $harness req/s"
 }
 run_oha() {
-    "$oha" --no-tui -z "${seconds}s" -c "$concurrency" --output-format json \
+    "${client_cpu[@]}" "$oha" --no-tui -z "${seconds}s" -c "$concurrency" --output-format json \
         -H "Authorization: Bearer $token" "$url" >"$work/oha.json"
     ohas="$(json "$work/oha.json" 'round(r["summary"]["requestsPerSec"], 1)')"
     local ok
@@ -93,7 +105,7 @@ run_oha() {
 }
 
 echo
-echo "== probe, $concurrency in flight, $seconds s each (${ORDER:-harness} first)"
+echo "== probe, $concurrency in flight, $seconds s each (${ORDER:-harness} first${PIN:+, server on CPU 0, client on CPU 1})"
 # ORDER=oha runs oha first: alternate between runs so neither tool always gets the warmer
 # (or the quieter) machine.
 if [ "${ORDER:-harness}" = oha ]; then
