@@ -284,6 +284,19 @@ impl Index {
             .insert(group.to_string());
     }
 
+    /// The ids of the groups listing `member`, sorted (a stable order for callers and locks).
+    fn groups_of(&self, member: &str) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .member_of
+            .get(member)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        ids.sort();
+        ids
+    }
+
     fn remove_member(&mut self, member: &str, group: &str) {
         if let Some(groups) = self.member_of.get_mut(member) {
             groups.remove(group);
@@ -408,16 +421,7 @@ impl Collection {
 
     /// The ids of the groups whose members list `member` (from the reverse index).
     pub fn holding(&self, member: &str) -> Vec<String> {
-        let index = read(&self.index);
-        let mut ids: Vec<String> = index
-            .member_of
-            .get(member)
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect();
-        ids.sort();
-        ids
+        read(&self.index).groups_of(member)
     }
 
     /// The resource holding this userName / displayName (case-insensitively).
@@ -469,15 +473,7 @@ impl Collection {
         next_version: impl Fn() -> u64,
     ) {
         let mut index = write(&self.index);
-        let mut ids: Vec<String> = index
-            .member_of
-            .get(member)
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect();
-        ids.sort();
-        for id in ids {
+        for id in index.groups_of(member) {
             let mut shard = write(self.shard(&id));
             let Some(entry) = shard.get_mut(&id) else {
                 continue;
