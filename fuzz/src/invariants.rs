@@ -8,6 +8,7 @@
 
 use scimreplay::http::exchange::{Exchange, ReceivedResponse, SentRequest};
 use scimreplay::normalize::Normalizer;
+use scimreplay::record::query;
 use scimreplay::report::diagnostic;
 use scimreplay::report::styles::Styles;
 use scimreplay::scenario::load::parse_scenario;
@@ -233,12 +234,12 @@ pub fn filter(data: &[u8]) {
     let (method, uri, body) = match how % 5 {
         0 => (
             "GET",
-            format!("/Users?filter={}", percent_encode(text)),
+            format!("/Users?filter={}", query::encode(text)),
             None,
         ),
         1 => (
             "GET",
-            format!("/Groups?filter={}", percent_encode(text)),
+            format!("/Groups?filter={}", query::encode(text)),
             None,
         ),
         2 => (
@@ -306,18 +307,6 @@ fn patch(path: &str, op: &str, value: Option<&str>) -> Value {
     }
     serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [operation]})
-}
-
-/// Every byte but the unreserved ones as `%XX`.
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// One reference endpoint for every input (in process, no socket), holding a user with

@@ -7,6 +7,7 @@ use super::{Answer, Call, Front, keep, pass, scim_error};
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
+use scimreplay::record::query::encode;
 use serde_json::{Value, json};
 
 /// `%XX` decoding of a query component, with `+` as a space (how query strings are read).
@@ -30,18 +31,6 @@ fn decode(raw: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Percent-encodes everything but unreserved characters (spaces as `%20`).
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 impl Call {
