@@ -147,20 +147,6 @@ impl Action {
             _ => Resource::User,
         }
     }
-
-    /// True for actions whose wire form is the same in both dialects.
-    pub fn dialect_neutral(&self) -> bool {
-        matches!(
-            self,
-            Action::Probe { .. }
-                | Action::MatchUser { .. }
-                | Action::CreateUser { .. }
-                | Action::DeleteUser { .. }
-                | Action::MatchGroup { .. }
-                | Action::CreateGroup { .. }
-                | Action::DeleteGroup { .. }
-        )
-    }
 }
 
 /// The directory after Entra performed `action` (and the app accepted it).

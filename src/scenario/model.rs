@@ -282,8 +282,13 @@ impl Expect {
     /// these expectations alone, no read-back and no capture, and leaves the directory as
     /// it was.
     pub fn refusal(&self) -> bool {
-        !self.status.is_empty() && self.status.iter().all(|s| *s >= 300)
+        all_refusals(&self.status)
     }
+}
+
+/// True when `status` is not empty and every code in it is a refusal (3xx-5xx).
+pub fn all_refusals(status: &[u16]) -> bool {
+    !status.is_empty() && status.iter().all(|s| *s >= 300)
 }
 
 /// A named check with an optional severity override.

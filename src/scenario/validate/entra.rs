@@ -8,7 +8,7 @@ use crate::entra::directory::{is_object_name, source_value};
 use crate::entra::overlay::{Overlay, SetOverlay};
 use crate::entra::{Action, Directory, Expectation, Group, Resource, User};
 use crate::scenario::error::did_you_mean;
-use crate::scenario::model::{Dialect, EntraStep};
+use crate::scenario::model::EntraStep;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -287,7 +287,7 @@ impl Checker {
         scope: &Scope,
         ids: &mut BTreeMap<String, usize>,
         index: usize,
-        ctx: (&Directory, Dialect),
+        directory: &Directory,
     ) -> Option<EntraStep> {
         self.keys(map, ptr, ENTRA_STEP_KEYS);
         let id = self
@@ -297,7 +297,7 @@ impl Checker {
         let at = child(ptr, "entra");
         let action = self
             .required(map, ptr, "entra")
-            .and_then(|v| self.action(v, &at, ctx.0));
+            .and_then(|v| self.action(v, &at, directory));
         let flag = |c: &mut Checker, key: &str| match map.get(key) {
             Some(v) => c.boolean(v, &child(ptr, key), &format!("`{key}`")),
             None => Some(false),

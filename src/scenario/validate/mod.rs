@@ -100,11 +100,9 @@ pub(crate) fn scenario(doc: &Value) -> Result<Scenario, Vec<Issue>> {
         Some(v) => c.profile_overlay(v),
         None => Default::default(),
     };
-    let steps = c.required(map, "", "steps").and_then(|v| {
-        // With an invalid dialect, steps are still checked (as if `default`).
-        let d = dialect.unwrap_or(Dialect::Default);
-        c.steps(v, &vars, (&directory, d))
-    });
+    let steps = c
+        .required(map, "", "steps")
+        .and_then(|v| c.steps(v, &vars, &directory));
     c.duplicate_tags(&tags);
     match (name, summary, dialect, steps) {
         (Some(name), Some(summary), Some(dialect), Some(source_steps)) if c.issues.is_empty() => {
@@ -376,7 +374,7 @@ impl Checker {
         &mut self,
         value: &Value,
         vars: &BTreeMap<String, String>,
-        ctx: (&Directory, Dialect),
+        directory: &Directory,
     ) -> Option<Vec<SourceStep>> {
         let items = self.array(value, "/steps", "`steps`")?;
         if items.is_empty() {
@@ -392,7 +390,7 @@ impl Checker {
                 Some(map) => {
                     self.step = map.get("id").and_then(Value::as_str).map(str::to_string);
                     let ptr = format!("/steps/{i}");
-                    self.entra_step(map, &ptr, &scope, &mut ids, i, ctx)
+                    self.entra_step(map, &ptr, &scope, &mut ids, i, directory)
                         .map(SourceStep::Entra)
                 }
                 None => self

@@ -122,12 +122,14 @@ impl Scope {
 fn entra_capture(step: &Value) -> Option<String> {
     let action = step.get("entra")?;
     let status = step.get("expect").and_then(|e| e.get("status"));
-    let codes: Vec<u64> = match status {
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_u64).collect(),
-        Some(one) => one.as_u64().into_iter().collect(),
+    // A number too large for a status still counts as "not a success" here.
+    let code = |v: &Value| v.as_u64().map(|c| u16::try_from(c).unwrap_or(u16::MAX));
+    let codes: Vec<u16> = match status {
+        Some(Value::Array(items)) => items.iter().filter_map(code).collect(),
+        Some(one) => code(one).into_iter().collect(),
         None => Vec::new(),
     };
-    if !codes.is_empty() && codes.iter().all(|c| *c >= 300) {
+    if crate::scenario::model::all_refusals(&codes) {
         return None;
     }
     let key = match action.get("action")?.as_str()? {
