@@ -8,7 +8,7 @@ use super::exchange::{Exchange, Fault, FaultKind, REDACTED, ReceivedResponse, Se
 use super::oauth::Credentials;
 use super::secret::Secret;
 use super::target::Target;
-use crate::scenario::model::{AuthMode, Method, QueryStyle};
+use crate::scenario::model::{AuthMode, Method, QueryStyle, RequestSpec};
 use crate::scim::ENTRA_REQUEST_CONTENT_TYPE;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -82,6 +82,21 @@ pub struct OutgoingRequest {
     pub headers: Vec<(String, String)>,
     pub auth: AuthMode,
     pub body: Option<Value>,
+}
+
+impl From<RequestSpec> for OutgoingRequest {
+    /// A rendered step's request, as the client sends it.
+    fn from(spec: RequestSpec) -> Self {
+        OutgoingRequest {
+            method: spec.method,
+            path: spec.path,
+            query: spec.query.into_iter().map(|q| (q.name, q.value)).collect(),
+            query_style: spec.query_style,
+            headers: spec.headers.into_iter().collect(),
+            auth: spec.auth,
+            body: spec.body,
+        }
+    }
 }
 
 /// Sends requests to one target with one token.

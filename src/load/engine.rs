@@ -311,16 +311,7 @@ impl Job {
 /// Renders a step into the request to send and the checks to judge its answer by.
 fn prepare(step: &Step, ctx: &mut Context) -> Option<(OutgoingRequest, Expect)> {
     let (spec, expect) = render_step(step, ctx).ok()?;
-    let request = OutgoingRequest {
-        method: spec.method,
-        path: spec.path,
-        query: spec.query.into_iter().map(|q| (q.name, q.value)).collect(),
-        query_style: spec.query_style,
-        headers: spec.headers.into_iter().collect(),
-        auth: spec.auth,
-        body: spec.body,
-    };
-    Some((request, expect))
+    Some((spec.into(), expect))
 }
 
 /// Runs `unit(0..units)` on the job's workers; returns once all are done or the job halts.

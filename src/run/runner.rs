@@ -19,7 +19,7 @@ use crate::model::{
     StepStatus,
 };
 use crate::report::event::RunEvent;
-use crate::scenario::model::{CaptureSource, Expect, Method, RequestSpec, Scenario, Step};
+use crate::scenario::model::{CaptureSource, Expect, Method, Scenario, Step};
 use crate::template::{Builtins, Context, RenderError, render_capture, render_step};
 use std::sync::Arc;
 use std::time::Instant;
@@ -342,7 +342,7 @@ impl<'a> ScenarioRun<'a> {
         };
         super::follow::resolve_same_as(&mut expect, &self.answers);
         let (method, auth) = (spec.method, spec.auth);
-        let request = outgoing(spec);
+        let request = OutgoingRequest::from(spec);
         let Some(exchange) = self.exchange(&request).await else {
             let why = "the run was interrupted while this request was in flight; its answer was \
                        not awaited";
@@ -597,18 +597,6 @@ async fn send_or_stop(
             }
             None
         }
-    }
-}
-
-fn outgoing(spec: RequestSpec) -> OutgoingRequest {
-    OutgoingRequest {
-        method: spec.method,
-        path: spec.path,
-        query: spec.query.into_iter().map(|q| (q.name, q.value)).collect(),
-        query_style: spec.query_style,
-        headers: spec.headers.into_iter().collect(),
-        auth: spec.auth,
-        body: spec.body,
     }
 }
 
