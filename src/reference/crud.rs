@@ -1,7 +1,6 @@
 //! The resource operations: create, read, query, replace, patch, delete — plain synchronous
 //! functions over the store, so no lock can be held across an await.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -17,7 +16,7 @@ use super::patch::{self, PatchOptions, ops::OpOptions};
 use super::quota::{Weight, weight};
 use super::render::{Projection, RenderOptions, location, render};
 use super::resource::{IngestOptions, ingest};
-use super::store::{CommitError, Stored};
+use super::store::{CommitError, Stored, member_ids};
 use super::time::now_rfc3339;
 
 /// How many times an update is retried when another writer got there first.
@@ -192,17 +191,7 @@ fn check_members(
     old: Option<&Map<String, Value>>,
     new: &Map<String, Value>,
 ) -> Result<(), ScimError> {
-    let ids = |body: Option<&Map<String, Value>>| -> HashSet<String> {
-        let members = body
-            .and_then(|b| b.get("members"))
-            .and_then(Value::as_array);
-        members
-            .into_iter()
-            .flatten()
-            .filter_map(|m| m.get("value")?.as_str().map(str::to_string))
-            .collect()
-    };
-    let known = ids(old);
+    let known = old.map(member_ids).unwrap_or_default();
     let store = &ctx.state.store;
     for member in new
         .get("members")

@@ -137,7 +137,7 @@ impl Order {
 }
 
 /// The distinct member ids a group body lists.
-fn member_ids(body: &Map<String, Value>) -> HashSet<&str> {
+pub(super) fn member_ids(body: &Map<String, Value>) -> HashSet<&str> {
     let members = body.get("members").and_then(Value::as_array);
     let values = members
         .into_iter()
