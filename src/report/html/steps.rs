@@ -324,7 +324,9 @@ fn response_body(text: &mut String, r: &ReceivedResponse) {
         text.push_str("\n(empty body)\n");
         return;
     }
-    push_body(text, &r.body, r.json.as_ref());
+    // A large body keeps only its text once judged; the accessor parses it again.
+    let json = r.json_value();
+    push_body(text, &r.body, json.as_deref());
     if let Some(problem) = &r.body_problem {
         let _ = writeln!(text, "(not JSON: {problem})");
     }
